@@ -1,0 +1,1 @@
+"""Accounts: logging in and out, invites, password hashing, throttling."""

@@ -1,0 +1,97 @@
+"""Command line: ``between serve`` runs everything on one machine; the rest are its parts.
+
+    between serve [--demo]   migrate, seed, then run the web server and the clock together
+    between demo             seed the demo clinic and print how to log in
+    between clock            the reminder scheduler (one process; the Procfile's clock)
+    between db upgrade       apply migrations (Flask-Migrate)
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+
+from .extensions import db
+
+
+def _print_logins(logins: dict) -> None:
+    url = current_app.config["PUBLIC_URL"]
+    click.echo(f"\nBetween demo clinic at {url}")
+    click.echo(f"  Practitioner panel: {url}/login  as {logins['practitioner']}")
+    click.echo(f"  Patient app:        {url}/app/   as {logins['patients'][0]}"
+               f" (or {', '.join(logins['patients'][1:])})")
+    click.echo(f"  Password for every demo account: {logins['password']}\n")
+
+
+def prepare_database() -> None:
+    """Bring the schema up to date and add the shipped library. Safe at every start."""
+    from .course.questionnaires import seed_questionnaires
+    from .homework.library import seed_library
+
+    upgrade()
+    seed_library()
+    seed_questionnaires()
+    db.session.commit()
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command():
+    """Seed a demo clinic with six weeks of data and print how to log in."""
+    from .demo import seed_demo
+
+    prepare_database()
+    _print_logins(seed_demo())
+
+
+@click.command("serve")
+@click.option("--demo", is_flag=True, help="Seed the demo clinic first.")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--workers", default=2, type=int)
+@with_appcontext
+def serve_command(demo: bool, host: str, port: int, workers: int):
+    """Run the web app (gunicorn) and the reminder clock together on this machine."""
+    prepare_database()
+    if demo:
+        from .demo import seed_demo
+
+        _print_logins(seed_demo())
+    env = dict(os.environ)
+    clock = subprocess.Popen([sys.executable, "-m", "backend.cli", "clock"], env=env)
+    try:
+        subprocess.run([sys.executable, "-m", "gunicorn", "--workers", str(workers),
+                        "--bind", f"{host}:{port}", "--access-logfile", "-",
+                        "backend.wsgi:app"], env=env, check=False)
+    finally:
+        clock.terminate()
+        clock.wait(timeout=10)
+
+
+@click.command("clock")
+@with_appcontext
+def clock_command():
+    """Run the reminder scheduler: one process, never inside web workers."""
+    from .reminders import clock
+
+    clock.run(current_app._get_current_object())
+
+
+def init_app(app: Flask) -> None:
+    for command in (demo_command, serve_command, clock_command):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    from . import create_app
+
+    FlaskGroup(create_app=create_app)(prog_name="between")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""Configuration from the environment, with secrets kept in the instance folder.
+
+Everything has a safe single-machine default: SQLite in WAL mode inside the instance
+folder and a SECRET_KEY generated there on first run. ``DATABASE_URL`` switches to
+PostgreSQL (psycopg 3).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+MIN_SECRET_LENGTH = 32
+WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "test", "development"}
+
+
+class ConfigError(RuntimeError):
+    """The app must not start with this configuration."""
+
+
+def _database_url(instance: Path) -> str:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{instance / 'between.sqlite3'}"
+    # Hosting platforms still hand out postgres:// URLs; SQLAlchemy wants a driver name.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _secret_key(instance: Path) -> str:
+    """The SECRET_KEY from the environment, else one generated once into the instance folder."""
+    key = os.environ.get("SECRET_KEY", "").strip()
+    if key:
+        return key
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def check_secret_key(key: str | None) -> None:
+    """Refuse weak keys: a guessable key lets anyone forge a session cookie."""
+    if not key or len(key) < MIN_SECRET_LENGTH or key.lower() in WEAK_SECRETS:
+        raise ConfigError(
+            f"SECRET_KEY must be a random string of at least {MIN_SECRET_LENGTH} characters "
+            "in production; unset it to have one generated into the instance folder."
+        )
+
+
+def load(instance: Path) -> dict:
+    """The app's configuration, read once at start-up."""
+    production = os.environ.get("BETWEEN_ENV", "production") != "development"
+    public_url = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
+    # Secure cookies whenever the app is served over https (always, in any real deployment);
+    # the plain-http default is for one machine on loopback.
+    https = public_url.startswith("https://")
+    return {
+        "SECRET_KEY": _secret_key(instance),
+        "PRODUCTION": production,
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Cookies: HttpOnly, SameSite=Lax and Secure outside plain-http development.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "SESSION_COOKIE_NAME": "between_session",
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        # Panel form tokens live as long as the session: a token that expires after an
+        # hour turns a long-open form into lost work.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "PUBLIC_URL": public_url,
+        "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@between.invalid"),
+        # Push endpoints must belong to a known push service; tests widen this to loopback.
+        "PUSH_ALLOW_LOOPBACK": os.environ.get("PUSH_ALLOW_LOOPBACK") == "1",
+    }

@@ -1,0 +1,1 @@
+"""The course of treatment: sessions, appointments, questionnaires."""

@@ -1,0 +1,46 @@
+"""Where a patient is in their course: "session 6 of 10" and the next appointment."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Appointment, AppointmentStatus, Course, User, utcnow
+
+
+@dataclass
+class CourseProgress:
+    course: Course | None
+    attended: int
+    next_appointment: Appointment | None
+
+    @property
+    def next_session_number(self) -> int | None:
+        """The number the next session will have in the course ("session 6 of 10")."""
+        if self.course is None or self.next_appointment is None:
+            return None
+        return self.attended + 1
+
+
+def current_course(patient: User) -> Course | None:
+    return db.session.scalar(select(Course).where(Course.patient_id == patient.id,
+                                                  Course.ended_at.is_(None))
+                             .order_by(Course.start_date.desc()).limit(1))
+
+
+def course_progress(patient: User, now: datetime | None = None) -> CourseProgress:
+    now = now or utcnow()
+    course = current_course(patient)
+    attended = 0
+    if course is not None:
+        attended = db.session.scalar(select(func.count()).where(
+            Appointment.course_id == course.id,
+            Appointment.status == AppointmentStatus.ATTENDED)) or 0
+    upcoming = db.session.scalar(
+        select(Appointment).where(Appointment.patient_id == patient.id,
+                                  Appointment.status == AppointmentStatus.SCHEDULED,
+                                  Appointment.starts_at >= now)
+        .order_by(Appointment.starts_at).limit(1))
+    return CourseProgress(course, attended, upcoming)

@@ -1,0 +1,54 @@
+"""How we talk to the database: SQLite tuned for several workers, PostgreSQL as it is.
+
+One place owns the session's lifecycle: a request commits nothing by itself; route code
+adds and calls ``db.session.commit()`` once, and a failed request rolls back at teardown.
+"""
+from __future__ import annotations
+
+from flask import Flask, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .extensions import db
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _wants_write_lock() -> bool:
+    """Writes take SQLite's lock when they begin, not halfway through.
+
+    A read-then-write transaction that starts deferred fails with SQLITE_BUSY when another
+    worker wrote in between, busy_timeout or not. Requests with an unsafe method, and
+    everything outside a request (scheduler jobs, CLI), begin IMMEDIATE.
+    """
+    return not has_request_context() or request.method not in SAFE_METHODS
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not the sqlite3 module, say when a transaction begins.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+
+
+def init_app(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _tune_sqlite(db.engine)
+
+    @app.teardown_appcontext
+    def rollback_unfinished(exc):
+        # Anything not committed by the route is dropped, never half-written.
+        if exc is not None:
+            db.session.rollback()

@@ -1,0 +1,1 @@
+"""Homework: exercises from the library, assigned with a dosage, and each time it is done."""

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from ..auth.schemas import Strict
+
+
+class ExerciseOut(BaseModel):
+    id: int
+    slug: str
+    name: str
+    category: str
+    summary: str
+    instructions: list[str]
+    caution: str
+    image: str | None
+
+
+class Dosage(BaseModel):
+    sets: int | None
+    reps: int | None
+    hold_seconds: int | None
+    times_per_day: int
+    days_per_week: int
+
+
+class AssignmentOut(BaseModel):
+    id: int
+    exercise: ExerciseOut
+    dosage: Dosage
+    start_date: date
+    end_date: date | None
+    note: str | None
+    done_today: int = Field(description="Completions logged today (patient's local date)")
+
+
+class HomeworkList(BaseModel):
+    items: list[AssignmentOut]
+
+
+class CompletionIn(Strict):
+    completed_at: AwareDatetime | None = None
+    feeling: Literal["better", "same", "worse", "spreading"] | None = Field(
+        None, description="How it felt; 'spreading' = leg pain went further down the leg")
+    note: str | None = Field(None, max_length=1000)
+
+
+class CompletionOut(BaseModel):
+    id: int
+    assignment_id: int
+    completed_at: datetime
+    local_date: date
+    feeling: str | None
+    note: str | None

@@ -1,0 +1,106 @@
+"""Clinics, people and the ways they get in: accounts, invites, login attempts."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Enum, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ._types import UTCDateTime, utcnow
+
+
+class Role(str, enum.Enum):
+    PRACTITIONER = "practitioner"
+    PATIENT = "patient"
+
+
+class Clinic(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="clinic", foreign_keys="User.clinic_id")
+
+
+class User(UserMixin, db.Model):
+    """A practitioner (belongs to a clinic) or a patient (belongs to a practitioner).
+
+    A patient's ``clinic_id`` is their practitioner's clinic, kept on the row so that
+    every "is this in my clinic?" check is one comparison.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20))
+    practitioner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped on logout and password change: every cookie minted before stops working.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    clinic: Mapped[Clinic] = relationship(back_populates="users", foreign_keys=[clinic_id])
+    practitioner: Mapped[User | None] = relationship(remote_side=[id], foreign_keys=[practitioner_id])
+
+    # Flask-Login: the id in the cookie carries the session version.
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role is Role.PATIENT
+
+    @property
+    def is_practitioner(self) -> bool:
+        return self.role is Role.PRACTITIONER
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+
+class Invite(db.Model):
+    """A one-time, expiring link where an invited patient sets their own password.
+
+    Only a hash of the token is stored: a copy of the database cannot be used to take over
+    an account that has not been claimed yet.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    patient: Mapped[User] = relationship(foreign_keys=[patient_id])
+
+
+class LoginAttempt(db.Model):
+    """Every login attempt, kept in the database so that throttling holds across workers."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (
+        Index("ix_login_attempt_email_at", "email", "at"),
+        Index("ix_login_attempt_ip_at", "ip", "at"),
+    )

@@ -1,0 +1,1 @@
+"""The practitioner panel: server-rendered pages for desktops."""

@@ -1,0 +1,1 @@
+"""Reminders between sessions: due times in local time, the outbox, the clock process."""
