@@ -76,7 +76,8 @@ def reset_database(app) -> None:
         tables = [t.name for t in db.metadata.sorted_tables]
         with db.engine.begin() as conn:
             if db.engine.dialect.name == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                quoted = ", ".join(f'"{name}"' for name in tables)
+                conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
             else:
                 for name in reversed(tables):
                     conn.execute(text(f'DELETE FROM "{name}"'))
