@@ -5,6 +5,9 @@ adds and calls ``db.session.commit()`` once, and a failed request rolls back at 
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -12,16 +15,29 @@ from sqlalchemy.engine import Engine
 from .extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_writing: ContextVar[bool] = ContextVar("writing", default=False)
+
+
+@contextmanager
+def writing():
+    """Mark code outside a request (scheduler jobs, CLI) that reads and then writes."""
+    token = _writing.set(True)
+    try:
+        yield
+    finally:
+        _writing.reset(token)
 
 
 def _wants_write_lock() -> bool:
     """Writes take SQLite's lock when they begin, not halfway through.
 
     A read-then-write transaction that starts deferred fails with SQLITE_BUSY when another
-    worker wrote in between, busy_timeout or not. Requests with an unsafe method, and
-    everything outside a request (scheduler jobs, CLI), begin IMMEDIATE.
+    worker wrote in between, busy_timeout or not. Requests with an unsafe method, and code
+    inside ``writing()``, begin IMMEDIATE; reads stay deferred and never block writers.
     """
-    return not has_request_context() or request.method not in SAFE_METHODS
+    if has_request_context():
+        return request.method not in SAFE_METHODS
+    return _writing.get()
 
 
 def _tune_sqlite(engine: Engine) -> None:

@@ -1,0 +1,89 @@
+"""Real headless Chromium against the app served on loopback.
+
+Debian's chromium, driven by Playwright for Python. The app runs in a thread of this
+process on SQLite, so tests can seed data with the ``factory`` inside ``live.app_context()``.
+"""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import Factory, make_app, reset_database
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+    def app_context(self):
+        return self.app.app_context()
+
+
+@pytest.fixture
+def live(tmp_path):
+    """The app on a free loopback port, with an empty SQLite database."""
+    app = make_app(f"sqlite:///{tmp_path / 'live.sqlite3'}", tmp_path / "instance")
+    reset_database(app)
+    app.config["PUBLIC_URL"] = "http://127.0.0.1"  # fixed below once the port is known
+    server = LiveServer(app)
+    app.config["PUBLIC_URL"] = server.url
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def seed(live):
+    """A Factory bound to the live app: ``seed.patient()`` etc."""
+    with live.app_context():
+        yield Factory()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(chromium, live):
+    """A fresh browser profile at phone size (360 px wide)."""
+    context = chromium.new_context(base_url=live.url, viewport={"width": 360, "height": 780},
+                                   device_scale_factor=2, is_mobile=True, has_touch=True)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def desktop(chromium, live):
+    """A fresh browser profile at desktop size, for the practitioner panel."""
+    context = chromium.new_context(base_url=live.url, viewport={"width": 1366, "height": 900})
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    page = context.new_page()
+    yield page
+    page.close()
