@@ -13,6 +13,8 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from backend import create_app
@@ -46,6 +48,27 @@ def database_url(request, tmp_path_factory):
 _migrated: set[str] = set()
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests do not share ``g`` with the test's app context.
+
+    Flask reuses an already pushed app context for requests, so what extensions cache in
+    ``g`` (Flask-Login's user, Flask-WTF's token) would leak from one client to another.
+    """
+
+    def open(self, *args, **kwargs):
+        self._forget_g()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            self._forget_g()
+
+    @staticmethod
+    def _forget_g():
+        if has_app_context():
+            for name in list(g):
+                g.pop(name)
+
+
 def make_app(database_url: str, instance, **extra):
     config = {
         "TESTING": True,
@@ -58,7 +81,9 @@ def make_app(database_url: str, instance, **extra):
     }
     os.environ.setdefault("BETWEEN_ENV", "development")
     os.environ["BETWEEN_INSTANCE"] = str(instance)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
 
 
 def reset_database(app) -> None:

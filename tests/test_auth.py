@@ -1,0 +1,138 @@
+"""Logging in and out: hashing, throttling, identical refusals, sessions that really end."""
+import re
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import select
+
+from backend.auth import throttle
+from backend.extensions import db
+from backend.models import LoginAttempt, User
+from tests.conftest import PASSWORD, ApiClient
+
+
+def test_passwords_are_stored_as_argon2id(factory):
+    user = factory.patient()
+    assert user.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in user.password_hash
+
+
+def test_login_sets_a_hardened_session_cookie_and_me_answers(api, factory):
+    user = factory.patient(display_name="Maya")
+    response = api.login(user)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    me = api.get("/api/me").get_json()
+    assert me["id"] == user.id and me["role"] == "patient" and me["display_name"] == "Maya"
+
+
+def test_unknown_email_and_wrong_password_get_the_same_answer(api, factory):
+    user = factory.patient()
+    wrong = api.post("/api/auth/login", json={"email": user.email, "password": "nope-nope-nope"})
+    unknown = api.post("/api/auth/login", json={"email": "nobody@example.test",
+                                                "password": "nope-nope-nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.get_json() == unknown.get_json()
+
+
+def test_email_is_matched_without_case_or_spaces(api, factory):
+    user = factory.patient(email="maya@example.test")
+    response = api.post("/api/auth/login", json={"email": "  Maya@Example.TEST ",
+                                                 "password": PASSWORD})
+    assert response.status_code == 200
+
+
+def test_login_is_throttled_per_account_even_with_the_right_password(api, factory):
+    user = factory.patient()
+    for _ in range(throttle.MAX_FAILURES_PER_ACCOUNT):
+        assert api.post("/api/auth/login",
+                        json={"email": user.email, "password": "wrong-password"}).status_code == 401
+    blocked = api.post("/api/auth/login", json={"email": user.email, "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert blocked.get_json()["error"]["code"] == "too_many_attempts"
+    assert int(blocked.get_json()["error"]["fields"]["retry_after"]) > 0
+
+
+def test_login_is_throttled_per_ip_across_accounts(api, factory):
+    user = factory.patient()
+    for n in range(throttle.MAX_FAILURES_PER_IP):
+        api.post("/api/auth/login", json={"email": f"guess{n}@example.test", "password": "x"})
+    assert api.post("/api/auth/login",
+                    json={"email": user.email, "password": PASSWORD}).status_code == 429
+
+
+def test_throttle_counts_are_shared_through_the_database(app, factory):
+    """Another worker process sees the same failures: they live in a table, not in memory."""
+    user = factory.patient()
+    for _ in range(throttle.MAX_FAILURES_PER_ACCOUNT):
+        db.session.add(LoginAttempt(email=user.email, ip="10.9.9.9", succeeded=False))
+    db.session.commit()
+    fresh_worker = ApiClient(app.test_client())
+    assert fresh_worker.post("/api/auth/login", json={"email": user.email,
+                                                      "password": PASSWORD}).status_code == 429
+
+
+def test_logout_really_ends_the_session_even_if_the_cookie_is_replayed(app, api, factory):
+    user = factory.patient()
+    api.login(user)
+    stolen = api.client.get_cookie("between_session").value
+    assert api.logout().status_code == 204
+    replay = ApiClient(app.test_client())
+    replay.client.set_cookie("between_session", stolen, domain="localhost")
+    assert replay.get("/api/me").status_code == 401
+
+
+def test_a_changed_password_is_rehashed_with_new_parameters_on_login(app, api, factory):
+    old = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
+    user = factory.patient(password_hash=old)
+    app.config["ARGON2_PARAMS"] = {"time_cost": 2, "memory_cost": 16, "parallelism": 1}
+    api.login(user)
+    db.session.expire_all()
+    new_hash = db.session.get(User, user.id).password_hash
+    assert new_hash != old and "m=16,t=2" in new_hash
+
+
+def test_inactive_accounts_cannot_log_in(api, factory):
+    user = factory.patient(active=False)
+    assert api.post("/api/auth/login",
+                    json={"email": user.email, "password": PASSWORD}).status_code == 401
+
+
+def test_deactivating_an_account_ends_its_open_sessions(api, factory):
+    user = factory.patient()
+    api.login(user)
+    user.active = False
+    db.session.commit()
+    assert api.get("/api/me").status_code == 401
+
+
+def test_html_login_form_needs_its_csrf_token(client, factory):
+    user = factory.practitioner()
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 400  # no token: refused before the password is checked
+    assert db.session.scalar(select(LoginAttempt)) is None
+
+
+def test_html_login_sends_practitioners_to_the_panel_and_patients_to_the_app(api, factory):
+    response = api.login_form(factory.practitioner())
+    assert response.status_code == 302 and response.headers["Location"].endswith("/panel/")
+    other = ApiClient(api.client.application.test_client())
+    response = other.login_form(factory.patient())
+    assert response.headers["Location"].endswith("/app/")
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:x"])
+def test_login_never_redirects_to_another_site(api, factory, target):
+    token = api.form_token("/login")
+    user = factory.practitioner()
+    response = api.client.post(f"/login?next={target}", data={
+        "email": user.email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    assert "evil" not in response.headers["Location"]
+    assert not re.match(r"^(https?:)?//", response.headers["Location"].replace("http://localhost", ""))
+
+
+def test_panel_pages_refuse_patients_and_send_strangers_to_log_in(api, client, factory):
+    assert client.get("/panel/").status_code == 302
+    api.login(factory.patient())
+    assert api.get("/panel/").status_code == 403
