@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from . import config, database, security
 from .extensions import login_manager, migrate, db
@@ -17,9 +18,19 @@ from .extensions import login_manager, migrate, db
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 
 
+class IdConverter(IntegerConverter):
+    """``<int:id>`` limited to the database's integer range: a 40-digit id is a 404, not a
+    PostgreSQL overflow error."""
+
+    def __init__(self, url_map, **kwargs):
+        super().__init__(url_map, min=kwargs.pop("min", 1), max=kwargs.pop("max", 2**31 - 1),
+                         **kwargs)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("BETWEEN_INSTANCE") or None,
                 instance_relative_config=True)
+    app.url_map.converters["int"] = IdConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(config.load(Path(app.instance_path)))
     app.config["FRONTEND_DIR"] = str(FRONTEND_DIR)
@@ -45,14 +56,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .checkins import api as checkins_api
     from .homework import api as homework_api
     from .panel import views as panel_views
+    from .progress import api as progress_api
+    from .reminders import api as reminders_api
 
     errors.init_app(app)
     for blueprint in (api.bp, auth_api.bp, auth_views.bp, checkins_api.bp, homework_api.bp,
-                      panel_views.bp, frontend.bp):
+                      progress_api.bp, panel_views.bp, reminders_api.bp, frontend.bp):
         app.register_blueprint(blueprint)
     # The JSON API checks its own CSRF rule (see security.py); forms use Flask-WTF tokens.
     from .extensions import csrf
-    for blueprint in (api.bp, auth_api.bp, checkins_api.bp, homework_api.bp):
+    for blueprint in (api.bp, auth_api.bp, checkins_api.bp, homework_api.bp, reminders_api.bp,
+                      progress_api.bp):
         csrf.exempt(blueprint)
     cli.init_app(app)
     return app

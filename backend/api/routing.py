@@ -64,8 +64,16 @@ def _check_role(role: Role | str | None) -> None:
         raise ApiError(403, "forbidden", "This is not available to your account.")
 
 
+def _json_body():
+    """The request's JSON, or None when it is missing or unreadable (nested too deep too)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
+
+
 def _parse_body(model: type[BaseModel]) -> BaseModel:
-    data = request.get_json(silent=True)
+    data = _json_body()
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "Send a JSON object as the request body.")
     return model.model_validate(data)
@@ -80,7 +88,7 @@ def _parse_query(model: type[BaseModel]) -> BaseModel:
 
 
 def _request_hash() -> str:
-    body = request.get_json(silent=True)
+    body = _json_body()
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(f"{request.method} {request.path}\n{canonical}".encode()).hexdigest()
 

@@ -1,0 +1,153 @@
+"""One error shape for every failure of the JSON API, and no 500 for any input."""
+import pytest
+
+from backend.api import errors
+from tests.conftest import ApiClient, checkin_body, new_key
+
+GARBAGE = [b"", b"{", b"null", b"[]", b'"text"', b"12", b'{"a": 1}',
+           b'{"leg_pain": 1e999}', b'{"leg_pain": 99999999999999999999999}',
+           b'{"note": "\\ud800"}', b"[" * 5000 + b"]" * 5000, "{\"n\": \"\u00e9\u2603\"}".encode(),
+           b'{"red_flags": []}', b'{"locations": "buttock"}', b"\xff\xfe\x00"]
+
+
+def assert_error_shape(response, status, code=None):
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    body = response.get_json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["fields"], dict)
+    if code:
+        assert body["error"]["code"] == code
+
+
+def test_unknown_api_address_is_a_json_404(api):
+    assert_error_shape(api.get("/api/nothing-here"), 404, "not_found")
+
+
+def test_wrong_method_is_a_json_405_with_allow(api, factory):
+    response = api.put("/api/checkins", json={})
+    assert_error_shape(response, 405, "method_not_allowed")
+    assert "POST" in response.headers["Allow"]
+
+
+def test_anonymous_callers_are_asked_to_log_in(api):
+    assert_error_shape(api.get("/api/checkins"), 401, "login_required")
+
+
+def test_practitioners_cannot_use_patient_endpoints(api, factory):
+    api.login(factory.practitioner())
+    assert_error_shape(api.get("/api/checkins"), 403, "forbidden")
+
+
+@pytest.fixture
+def patient_api(api, factory):
+    api.login(factory.patient())
+    return api
+
+
+def test_a_body_that_is_not_json_is_a_400(patient_api):
+    response = patient_api.client.post("/api/checkins", data="leg_pain=3", headers={
+        "X-Requested-With": "between", "Idempotency-Key": new_key(),
+        "Content-Type": "application/x-www-form-urlencoded"})
+    assert_error_shape(response, 400)
+
+
+def test_state_changes_need_the_api_header(patient_api):
+    response = patient_api.client.post("/api/checkins", json=checkin_body(),
+                                       headers={"Idempotency-Key": new_key()})
+    assert_error_shape(response, 403, "forbidden")
+
+
+@pytest.mark.parametrize("headers", [{"Origin": "https://evil.example"},
+                                     {"Sec-Fetch-Site": "cross-site"},
+                                     {"Sec-Fetch-Site": "same-site"}])
+def test_cross_site_state_changes_are_refused(patient_api, headers):
+    response = patient_api.post("/api/checkins", json=checkin_body(), key=new_key(),
+                                headers=headers)
+    assert_error_shape(response, 403)
+
+
+def test_same_origin_requests_from_the_app_pass(patient_api):
+    response = patient_api.post("/api/checkins", json=checkin_body(), key=new_key(), headers={
+        "Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"})
+    assert response.status_code == 201
+
+
+def test_a_huge_body_is_a_json_413(patient_api):
+    response = patient_api.post("/api/checkins", json=checkin_body(note="x" * 2_000_000),
+                                key=new_key())
+    assert_error_shape(response, 413)
+
+
+def test_an_unexpected_failure_is_a_json_500_and_saves_nothing(patient_api, monkeypatch):
+    from backend.checkins import api as checkins_api
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(checkins_api, "checkin_out", broken)
+    response = patient_api.post("/api/checkins", json=checkin_body(), key=new_key())
+    assert_error_shape(response, 500, "internal_error")
+    monkeypatch.undo()
+    assert patient_api.get("/api/checkins").get_json()["items"] == []
+
+
+def _api_requests(app):
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/"):
+            continue
+        for ident in ("1", "999999999999999999999"):
+            path = rule.rule
+            for arg in rule.arguments:
+                path = path.replace(f"<int:{arg}>", ident).replace(f"<{arg}>", ident)
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                yield method, path
+
+
+def test_no_input_gives_a_500(app, factory):
+    """Every API route, as each kind of user, with every kind of garbage body."""
+    callers = [None, factory.patient(), factory.practitioner()]
+    for user in callers:
+        api = ApiClient(app.test_client())
+        if user:
+            api.login(user)
+        for method, path in _api_requests(app):
+            if path == "/api/auth/logout":
+                continue  # would end this caller's session mid-loop
+            bodies = GARBAGE if method in ("POST", "PUT", "PATCH", "DELETE") else [b""]
+            for body in bodies:
+                response = api.client.open(path, method=method, data=body, headers={
+                    "X-Requested-With": "between", "Content-Type": "application/json",
+                    "Idempotency-Key": new_key()})
+                assert response.status_code < 500, (method, path, body[:40], response.data[:200])
+                if response.status_code >= 400:
+                    assert_error_shape(response, response.status_code)
+
+
+def test_openapi_document_describes_every_api_route(api, app):
+    doc = api.get("/api/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.1")
+    described = {(path, method) for path, ops in doc["paths"].items() for method in ops}
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/") and rule.rule != "/api/openapi.json":
+            path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                assert (path, method.lower()) in described, (path, method)
+    checkin = doc["paths"]["/api/checkins"]["post"]
+    schema = doc["components"]["schemas"][checkin["requestBody"]["content"]["application/json"]
+                                          ["schema"]["$ref"].split("/")[-1]]
+    assert schema["properties"]["leg_pain"]["maximum"] == 10
+    assert any(p["name"] == "Idempotency-Key" and p["required"] for p in checkin["parameters"])
+
+
+def test_validation_errors_name_each_field(patient_api):
+    response = patient_api.post("/api/checkins", json={"leg_pain": 12}, key=new_key())
+    assert_error_shape(response, 422, "invalid")
+    fields = response.get_json()["error"]["fields"]
+    assert {"leg_pain", "back_pain", "red_flags"} <= set(fields)
+
+
+def test_error_helper_shape():
+    with pytest.raises(errors.ApiError) as raised:
+        raise errors.ApiError(409, "conflict", "Already there", {"x": "taken"})
+    assert raised.value.fields == {"x": "taken"}
