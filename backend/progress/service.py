@@ -1,0 +1,99 @@
+"""Load a patient's data and run the progress maths on it."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from ..course.service import course_progress, current_course
+from ..extensions import db
+from ..models import Assignment, CheckIn, Completion, User
+from ..timeutil import local_date, today_for
+from . import maths
+
+MAX_DAYS = 400  # a long course plus follow-up; keeps the answer small
+
+
+def _dues(patient: User) -> list[maths.Due]:
+    dues = []
+    for a in db.session.scalars(select(Assignment).where(Assignment.patient_id == patient.id)):
+        end = a.end_date
+        if a.ended_at is not None:
+            stopped = local_date(a.ended_at, patient.timezone)
+            end = min(end, stopped) if end else stopped
+        dues.append(maths.Due(a.id, a.start_date, end, a.times_per_day, a.days_per_week))
+    return dues
+
+
+def _done(patient: User, start: date, end: date) -> dict[tuple[int, date], int]:
+    rows = db.session.execute(
+        select(Completion.assignment_id, Completion.local_date, func.count())
+        .where(Completion.patient_id == patient.id, Completion.local_date >= start,
+               Completion.local_date <= end)
+        .group_by(Completion.assignment_id, Completion.local_date))
+    return {(assignment_id, day): count for assignment_id, day, count in rows}
+
+
+def _entries(patient: User, start: date, end: date) -> list[maths.Entry]:
+    rows = db.session.execute(
+        select(CheckIn.local_date, CheckIn.leg_pain, CheckIn.back_pain, CheckIn.sitting_minutes)
+        .where(CheckIn.patient_id == patient.id, CheckIn.local_date >= start,
+               CheckIn.local_date <= end))
+    return [maths.Entry(day, leg, back, sitting) for day, leg, back, sitting in rows]
+
+
+def progress(patient: User, today: date | None = None) -> dict:
+    """Per-day summaries over the course, change since the first week, the sitting link."""
+    today = today or today_for(patient.timezone)
+    course = current_course(patient)
+    first_entry = db.session.scalar(select(func.min(CheckIn.local_date))
+                                    .where(CheckIn.patient_id == patient.id))
+    candidates = [d for d in (course.start_date if course else None, first_entry) if d]
+    start = min(candidates) if candidates else today
+    start = max(start, today - timedelta(days=MAX_DAYS - 1))
+    days = maths.daily(_entries(patient, start, today), _done(patient, start, today),
+                       _dues(patient), start, today)
+
+    # Baseline: the course's first week if the patient logged in it, else their first week.
+    source = "course"
+    base_start = course.start_date if course else None
+    if base_start is None or maths.window_mean(
+            days, "leg_mean", base_start, base_start + timedelta(days=6)) is None:
+        source, base_start = "data", first_entry
+    baseline, current, changes = None, None, []
+    if base_start is not None:
+        base_end = base_start + timedelta(days=maths.BASELINE_DAYS - 1)
+        baseline = {"start": base_start.isoformat(), "end": base_end.isoformat(),
+                    "source": source}
+        for attr in ("leg_mean", "back_mean", "sitting_minutes"):
+            baseline[attr] = maths.window_mean(days, attr, base_start, base_end)
+        last = max((d.day for d in days if d.entries), default=None)
+        if last is not None and last > base_end:
+            cur_start = max(base_end + timedelta(days=1), last - timedelta(days=6))
+            current = {"start": cur_start.isoformat(), "end": last.isoformat()}
+            for attr in ("leg_mean", "back_mean", "sitting_minutes"):
+                current[attr] = maths.window_mean(days, attr, cur_start, last)
+        for attr, name, pain in (("leg_mean", "leg_pain", True), ("back_mean", "back_pain", True),
+                                 ("sitting_minutes", "sitting_minutes", False)):
+            changes.append(maths.change(name, baseline[attr],
+                                        current[attr] if current else None, pain).as_dict())
+        for window in (baseline, current):
+            if window:
+                for attr in ("leg_mean", "back_mean", "sitting_minutes"):
+                    window[attr] = maths._round(window[attr])
+
+    due = sum(d.homework_due for d in days)
+    done = sum(d.homework_done for d in days)
+    info = course_progress(patient)
+    return {
+        "start": start.isoformat(), "end": today.isoformat(),
+        "course": None if course is None else {
+            "title": course.title, "planned_sessions": course.planned_sessions,
+            "attended": info.attended, "start_date": course.start_date.isoformat(),
+            "weeks": course.weeks},
+        "days": [d.as_dict() for d in days],
+        "weeks": maths.weekly_adherence(days, start),
+        "adherence": maths._round(min(100.0, 100 * done / due)) if due else None,
+        "baseline": baseline, "current": current, "changes": changes,
+        "sitting_link": maths.sitting_link(days).as_dict(),
+    }
