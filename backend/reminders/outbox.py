@@ -1,11 +1,414 @@
-"""The outbox of notifications (filled in by the reminders work).
+"""The outbox of notifications: written once per occurrence, claimed, sent, settled.
 
-Callers add rows in their own transaction and commit once; a sender delivers them later.
+Exactly once comes from three rules:
+
+1. every row has a unique ``occurrence_key`` and is inserted with ``ON CONFLICT DO
+   NOTHING``: two clocks, a restarted clock or the repeated hour of a daylight-saving night
+   cannot add a reminder twice;
+2. a sender claims rows by marking them ``sending`` with a lease (``claimed_until``) in one
+   statement: on PostgreSQL the candidate rows are picked ``FOR UPDATE SKIP LOCKED``, so
+   several senders take disjoint batches without waiting; on SQLite (where SQLAlchemy drops
+   SKIP LOCKED) the same ``UPDATE ... RETURNING`` runs under the database's single write
+   lock. A sender that dies mid-batch loses nothing: its lease lapses and another takes over;
+3. the devices a message already reached are remembered on the row (``payload.sent_to``),
+   so a retry for one device does not repeat the push on another.
+
+Callers of ``notify_new_homework`` add to their own transaction and commit once.
 """
 from __future__ import annotations
 
-from ..models import User
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import and_, delete, exists, or_, select, update
+
+from ..database import writing
+from ..extensions import db
+from ..models import (Appointment, AppointmentStatus, Assignment, OutboxMessage,
+                      PushSubscription, ReminderPreference, Role, User, utcnow)
+from ..push.sender import PayloadTooLarge, Push, Sender, encode_notification
+from ..timeutil import zone
+from . import schedule
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)  # far longer than one send can take (timeouts are 3 s + 10 s)
+LOOKBACK = timedelta(minutes=15)  # a clock that was down this long still catches up
+MAX_BACKOFF = timedelta(hours=1)
+FIRST_BACKOFF = timedelta(seconds=30)
+KEEP_FINISHED = timedelta(days=30)
+HOMEWORK_NEWS_DELAY = timedelta(minutes=2)  # several changes in a row become one push
+FINAL = ("sent", "failed", "expired")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one kind of notification is sent and what it says (never any health data)."""
+
+    ttl: timedelta
+    urgency: str
+    topic: str
+    title: str
+    body: str
+    url: str
+
+
+KINDS = {
+    "checkin": Kind(timedelta(hours=4), "normal", "checkin", "Daily check-in",
+                    "How are you today? It takes 20 seconds.", "/app/#/checkin"),
+    "homework": Kind(timedelta(hours=2), "normal", "homework", "Time for your exercises",
+                     "A few minutes now keeps you on track.", "/app/#/homework"),
+    "standup": Kind(timedelta(minutes=15), "low", "standup", "Time to stand up",
+                    "Stand, stretch or walk for a minute or two.", "/app/"),
+    "appointment": Kind(timedelta(hours=12), "normal", "appointment", "Your next session",
+                        "Your next session is {when}.", "/app/"),
+    "homework_new": Kind(timedelta(hours=24), "normal", "homework-new", "New exercises",
+                         "Your practitioner updated your exercises.", "/app/#/homework"),
+    "test": Kind(timedelta(minutes=5), "high", "test", "Reminders are on",
+                 "This is how your reminders will look.", "/app/"),
+}
+
+
+def notification(kind: str, **fill) -> dict:
+    spec = KINDS[kind]
+    return {"title": spec.title, "body": spec.body.format(**fill), "url": spec.url, "tag": kind}
+
+
+def _row(user_id: int, kind: str, key: str, due_at: datetime, note: dict | None = None) -> dict:
+    spec = KINDS[kind]
+    return {"user_id": user_id, "kind": kind, "occurrence_key": key,
+            "payload": note or notification(kind), "topic": spec.topic, "urgency": spec.urgency,
+            "ttl_seconds": int(spec.ttl.total_seconds()), "due_at": due_at,
+            "expires_at": due_at + spec.ttl, "status": "pending", "attempts": 0,
+            "next_attempt_at": due_at, "created_at": utcnow()}
+
+
+def insert_if_absent(rows: list[dict]) -> int:
+    """Insert outbox rows, skipping any whose occurrence key exists. Returns how many were new.
+
+    ``ON CONFLICT DO NOTHING`` is atomic on both databases: two clocks inserting the same
+    key at the same moment end with one row and no error.
+    """
+    if not rows:
+        return 0
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = (insert(OutboxMessage).values(rows)
+            .on_conflict_do_nothing(index_elements=["occurrence_key"])
+            .returning(OutboxMessage.id))
+    return len(db.session.execute(stmt).all())
+
+
+# -- what is due ---------------------------------------------------------------------------
+
+def _parse_times(values: list[str]) -> tuple[time, ...]:
+    return tuple(sorted(time.fromisoformat(v) for v in values))
+
+
+def plan_for(pref: ReminderPreference, has_homework: bool,
+             appointments: tuple = ()) -> schedule.Plan:
+    """A patient's preferences as the schedule's plain values."""
+    quiet = (pref.quiet_start, pref.quiet_end) if pref.quiet_start and pref.quiet_end else None
+    return schedule.Plan(
+        timezone=zone(pref.timezone).key,
+        days=frozenset(pref.days or ()),
+        checkin_time=pref.checkin_time if pref.checkin_enabled else None,
+        homework_times=(_parse_times(pref.homework_times)
+                        if pref.homework_enabled and has_homework else ()),
+        sitting=((pref.sitting_start, pref.sitting_end, pref.sitting_interval_minutes)
+                 if pref.sitting_breaks_enabled else None),
+        quiet=quiet,
+        appointments=appointments if pref.appointment_enabled else (),
+    )
+
+
+def preferences_for(user: User) -> ReminderPreference:
+    """The patient's stored preferences, or the defaults in their own time zone (unsaved)."""
+    pref = db.session.get(ReminderPreference, user.id)
+    if pref is None:
+        pref = default_preferences(user)
+    return pref
+
+
+def default_preferences(user: User) -> ReminderPreference:
+    return ReminderPreference(
+        user_id=user.id, timezone=user.timezone or "UTC", checkin_enabled=True,
+        checkin_time=time(20, 0), days=[1, 2, 3, 4, 5, 6, 7], homework_enabled=True,
+        homework_times=["09:00"], sitting_breaks_enabled=False, sitting_start=time(9, 0),
+        sitting_end=time(17, 0), sitting_interval_minutes=45, appointment_enabled=True,
+        quiet_start=time(22, 0), quiet_end=time(7, 0))
+
+
+def enqueue_due(now: datetime | None = None, lookback: timedelta = LOOKBACK) -> int:
+    """Write every reminder due in (now - lookback, now] into the outbox. No commit.
+
+    Only patients with a device to send to are considered. Safe to run by several clocks
+    and to repeat: the occurrence key keeps one row per reminder.
+    """
+    with writing():  # reads then writes: on SQLite take the write lock at the start
+        return _enqueue_due(now or utcnow(), lookback)
+
+
+def _enqueue_due(now: datetime, lookback: timedelta) -> int:
+    start = now - lookback
+    with_device = exists().where(PushSubscription.user_id == User.id)
+    rows = db.session.execute(
+        select(User, ReminderPreference)
+        .outerjoin(ReminderPreference, ReminderPreference.user_id == User.id)
+        .where(User.role == Role.PATIENT, User.active.is_(True), with_device)
+    ).all()
+    if not rows:
+        return 0
+    user_ids = [user.id for user, _ in rows]
+    homework = _homework_spans(user_ids)
+    appointments = _upcoming_appointments(user_ids, now)
+    new_rows = []
+    for user, pref in rows:
+        pref = pref or default_preferences(user)
+        today = now.astimezone(zone(pref.timezone)).date()
+        has_homework = any(begin <= today and (end is None or today <= end)
+                           for begin, end in homework.get(user.id, ()))
+        plan = plan_for(pref, has_homework, tuple(appointments.get(user.id, ())))
+        for occurrence in schedule.due(plan, start, now):
+            spec = KINDS[occurrence.kind]
+            if occurrence.due_at + spec.ttl <= now:
+                continue  # too late to be useful
+            note = None
+            if occurrence.kind == "appointment":
+                note = notification("appointment", when=_when(occurrence, plan, now))
+            new_rows.append(_row(user.id, occurrence.kind, occurrence.key(user.id),
+                                 occurrence.due_at, note))
+    return insert_if_absent(new_rows)
+
+
+def _when(occurrence: schedule.Occurrence, plan: schedule.Plan, now: datetime) -> str:
+    today = now.astimezone(zone(plan.timezone)).date()
+    at = occurrence.local_time.strftime("%H:%M")
+    if occurrence.local_date == today + timedelta(days=1):
+        return f"tomorrow at {at}"
+    if occurrence.local_date == today:
+        return f"today at {at}"
+    return f"on {occurrence.local_date:%A %d %B} at {at}"
+
+
+def _homework_spans(user_ids: list[int]) -> dict[int, list]:
+    spans = defaultdict(list)
+    for patient_id, begin, end in db.session.execute(
+            select(Assignment.patient_id, Assignment.start_date, Assignment.end_date)
+            .where(Assignment.patient_id.in_(user_ids), Assignment.ended_at.is_(None))):
+        spans[patient_id].append((begin, end))
+    return spans
+
+
+def _upcoming_appointments(user_ids: list[int], now: datetime) -> dict[int, list]:
+    found = defaultdict(list)
+    for appointment in db.session.scalars(
+            select(Appointment).where(Appointment.patient_id.in_(user_ids),
+                                      Appointment.status == AppointmentStatus.SCHEDULED,
+                                      Appointment.starts_at > now,
+                                      Appointment.starts_at <= now + timedelta(days=3))):
+        found[appointment.patient_id].append(
+            (appointment.id, appointment.starts_at, appointment.created_at))
+    return found
 
 
 def notify_new_homework(patient: User) -> None:
-    """Queue a "you have new homework" push for ``patient``. Adds to the session; no commit."""
+    """Queue a "you have new homework" push for ``patient``. Adds to the session; no commit.
+
+    Changes within the same ten minutes share one push, sent two minutes after the first
+    (or when the patient's quiet hours end).
+    """
+    has_device = db.session.scalar(
+        select(exists().where(PushSubscription.user_id == patient.id)))
+    if not has_device:
+        return
+    now = utcnow()
+    pref = preferences_for(patient)
+    due_at = schedule.quiet_end_after(now + HOMEWORK_NEWS_DELAY, plan_for(pref, True))
+    bucket = now.replace(minute=now.minute - now.minute % 10, second=0, microsecond=0)
+    insert_if_absent([_row(patient.id, "homework_new",
+                           f"{patient.id}:homework_new:{bucket:%Y-%m-%dT%H:%M}", due_at)])
+
+
+def queue_test(user: User) -> int | None:
+    """Queue a test push (at most one a minute); its id, or None if one was just queued."""
+    now = utcnow()
+    key = f"{user.id}:test:{now:%Y-%m-%dT%H:%M}"
+    if not insert_if_absent([_row(user.id, "test", key, now)]):
+        return None
+    return db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.occurrence_key == key))
+
+
+# -- sending ----------------------------------------------------------------------------
+
+def expire_stale(now: datetime) -> int:
+    """Messages whose time to live has passed will not be sent any more."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status.in_(("pending", "sending")), OutboxMessage.expires_at <= now,
+               or_(OutboxMessage.status == "pending", OutboxMessage.claimed_until < now))
+        .values(status="expired", claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+def claim(batch: int, worker_id: str, now: datetime | None = None, lease: timedelta = LEASE,
+          ids: list[int] | None = None) -> list[OutboxMessage]:
+    """Take up to ``batch`` due messages for this worker and commit the claim.
+
+    Due = pending and time for an attempt, or ``sending`` under a lapsed lease (its sender
+    died). One statement on both databases; see the module docstring.
+    """
+    now = now or utcnow()
+    due = or_(and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+              and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now))
+    candidates = (select(OutboxMessage.id).where(due, OutboxMessage.expires_at > now)
+                  .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(batch)
+                  .with_for_update(skip_locked=True))
+    if ids is not None:
+        candidates = candidates.where(OutboxMessage.id.in_(ids))
+    stmt = (update(OutboxMessage)
+            .where(OutboxMessage.id.in_(candidates.scalar_subquery()))
+            .values(status="sending", claimed_by=worker_id, claimed_until=now + lease,
+                    attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage)
+            .execution_options(synchronize_session=False, populate_existing=True))
+    messages = list(db.session.scalars(stmt))
+    db.session.commit()
+    return messages
+
+
+@dataclass
+class _Work:
+    message_id: int
+    sent_to: list[int]
+    pushes: list[tuple[int, Push]]  # (subscription id, push)
+    problem: str = ""
+
+
+def _prepare(messages: list[OutboxMessage], now: datetime) -> list[_Work]:
+    """Plain values for each claimed message and its devices (no database use after this)."""
+    by_user = defaultdict(list)
+    for sub in db.session.scalars(select(PushSubscription).where(
+            PushSubscription.user_id.in_({m.user_id for m in messages}))):
+        by_user[sub.user_id].append(sub)
+    work = []
+    for message in messages:
+        sent_to = list(message.payload.get("sent_to", []))
+        item = _Work(message.id, sent_to, [])
+        try:
+            data = encode_notification(message.payload)
+        except PayloadTooLarge as exc:
+            item.problem = str(exc)
+            work.append(item)
+            continue
+        ttl = max(1, int((message.expires_at - now).total_seconds()))
+        for sub in by_user[message.user_id]:
+            if sub.id not in sent_to:
+                item.pushes.append((sub.id, Push(sub.endpoint, sub.p256dh, sub.auth, data, ttl,
+                                                 message.urgency, message.topic)))
+        if not item.pushes and not sent_to:
+            item.problem = "no device subscribed"
+        work.append(item)
+    return work
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(FIRST_BACKOFF * 2 ** max(0, attempts - 1), MAX_BACKOFF)
+
+
+def _settle(item: _Work, outcomes: list, worker_id: str, now: datetime, totals: Counter) -> None:
+    """Record what happened to one message, if this worker still holds it."""
+    message = db.session.get(OutboxMessage, item.message_id, with_for_update=True,
+                             populate_existing=True)
+    if message is None or message.status != "sending" or message.claimed_by != worker_id:
+        log.warning("outbox message %s was taken over by another sender", item.message_id)
+        return
+    sent_to = list(item.sent_to)
+    retry_after: list[float] = []
+    errors = [item.problem] if item.problem else []
+    for (sub_id, _push), outcome in zip(item.pushes, outcomes):
+        totals[outcome.result] += 1
+        if outcome.result == "sent":
+            sent_to.append(sub_id)
+            db.session.execute(update(PushSubscription).where(PushSubscription.id == sub_id)
+                               .values(last_success_at=now))
+        elif outcome.result == "gone":
+            # The browser unsubscribed or the subscription expired: only now is it removed.
+            db.session.execute(delete(PushSubscription).where(PushSubscription.id == sub_id))
+        elif outcome.result == "retry":
+            retry_after.append(outcome.retry_after or 0.0)
+            errors.append(outcome.detail)
+        else:
+            errors.append(outcome.detail)
+    message.payload = {**message.payload, "sent_to": sent_to}
+    message.claimed_by = None
+    message.claimed_until = None
+    message.last_error = "; ".join(errors)[:1000] or None
+    if retry_after:
+        wait = max(_backoff(message.attempts), timedelta(seconds=max(retry_after)))
+        if now + wait >= message.expires_at:
+            message.status = "expired"
+        else:
+            message.status = "pending"
+            message.next_attempt_at = now + wait
+    elif sent_to:
+        message.status = "sent"
+        message.sent_at = message.sent_at or now
+    else:
+        message.status = "failed"
+    totals[message.status + "_messages"] += 1
+
+
+def deliver(sender: Sender, messages: list[OutboxMessage], worker_id: str,
+            now: datetime | None = None) -> Counter:
+    """Send claimed messages to every device of their patient, then settle each one."""
+    now = now or utcnow()
+    work = _prepare(messages, now)
+    # End the read transaction before the network: on SQLite it would hold the write lock.
+    db.session.commit()
+    flat = [push for item in work for _sub_id, push in item.pushes]
+    outcomes = iter(sender.send_all(flat))
+    totals: Counter = Counter()
+    for item in work:
+        _settle(item, [next(outcomes) for _ in item.pushes], worker_id, now, totals)
+    db.session.commit()
+    return totals
+
+
+def send_due(sender: Sender, worker_id: str, now: datetime | None = None, batch: int = 200,
+             max_batches: int = 1000) -> Counter:
+    """Claim and send due messages until none are left (or ``max_batches``)."""
+    now = now or utcnow()
+    totals: Counter = Counter()
+    with writing():
+        expire_stale(now)
+        db.session.commit()
+        for _ in range(max_batches):
+            messages = claim(batch, worker_id, now)
+            if not messages:
+                break
+            totals.update(deliver(sender, messages, worker_id, now))
+    return totals
+
+
+def send_now(sender: Sender, message_id: int, worker_id: str) -> Counter:
+    """Send one message immediately (the "send me a test" button)."""
+    now = utcnow()
+    with writing():
+        messages = claim(1, worker_id, now, ids=[message_id])
+        return deliver(sender, messages, worker_id, now) if messages else Counter()
+
+
+def prune(now: datetime | None = None) -> int:
+    """Forget finished messages after a month (the occurrence keys are long past)."""
+    now = now or utcnow()
+    result = db.session.execute(
+        delete(OutboxMessage).where(OutboxMessage.status.in_(FINAL),
+                                    OutboxMessage.created_at < now - KEEP_FINISHED)
+        .execution_options(synchronize_session=False))
+    return result.rowcount
