@@ -57,12 +57,14 @@ def demo_command():
 @with_appcontext
 def serve_command(demo: bool, host: str, port: int, workers: int):
     """Run the web app (gunicorn) and the reminder clock together on this machine."""
+    env = dict(os.environ)
+    if "PUBLIC_URL" not in env:  # links (invites, push) point where we really listen
+        env["PUBLIC_URL"] = current_app.config["PUBLIC_URL"] = f"http://{host}:{port}"
     prepare_database()
     if demo:
         from .demo import seed_demo
 
         _print_logins(seed_demo())
-    env = dict(os.environ)
     clock = subprocess.Popen([sys.executable, "-m", "backend.cli", "clock"], env=env)
     try:
         subprocess.run([sys.executable, "-m", "gunicorn", "--workers", str(workers),
