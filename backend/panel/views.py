@@ -1,19 +1,157 @@
-"""Practitioner panel pages."""
+"""Practitioner panel pages: the triage list, a patient's page, the report, the audit log.
+
+Every read of a patient's data is written to the audit log (``audit.record``), in the same
+transaction as anything else the request does. Forms that change data live in actions.py.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import timedelta
+
+from flask import Blueprint, Response, current_app, render_template, request
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
-from ..access import clinic_patients, practitioner_required
+from .. import audit
+from ..access import patient_or_404, practitioner_required
+from ..course.service import course_progress, current_course
 from ..extensions import db
-from ..models import User
+from ..models import AuditEvent, Exercise, Invite, Role, User, utcnow
+from ..timeutil import today_for
+from . import charts, data, triage
+from .forms import FormError
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
+
+AUDIT_PAGE = 100
+
+
+def clinic_today():
+    return today_for(current_user.clinic.timezone)
+
+
+@bp.errorhandler(FormError)
+def bad_form(error: FormError):
+    """Bad input: say what to fix; nothing of the request is saved."""
+    db.session.rollback()
+    return render_template("panel/form_error.html", fields=error.fields,
+                           back=request.referrer), 422
+
+
+@bp.errorhandler(CSRFError)
+def bad_token(error: CSRFError):
+    """A form without a valid token. Logged out (e.g. the session ended while the form was
+    open): log in first, as for any panel page. Logged in: say so plainly."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if not current_user.is_practitioner:
+        return "The practitioner panel is for practitioners.", 403
+    return render_template("panel/form_error.html", back=request.referrer, fields={
+        "The form": "had expired or was sent from elsewhere; reload the page and try again"}), 400
 
 
 @bp.get("/")
 @practitioner_required
 def index():
-    patients = db.session.scalars(clinic_patients(current_user).order_by(User.display_name))
-    return render_template("panel/index.html", patients=list(patients))
+    query = request.args.get("q", "")[:100]
+    rows = triage.patients_needing_attention(current_user.clinic_id, clinic_today(), query,
+                                             current_user.clinic.timezone)
+    audit.record("patients.list", target="clinic", query=query, count=len(rows))
+    db.session.commit()
+    return render_template("panel/index.html", rows=rows, query=query,
+                           needing=sum(1 for r in rows if r.reasons))
+
+
+@bp.get("/patients/<int:patient_id>")
+@practitioner_required
+def patient(patient_id: int):
+    patient = patient_or_404(patient_id)
+    today = clinic_today()
+    start = today - timedelta(days=data.CHART_DAYS - 1)
+    points = data.daily(patient, start, today)
+    changes = data.pain_changes(patient, today)
+    course = current_course(patient)
+    leg = changes["leg"]
+    target = None
+    if leg.baseline is not None:
+        target = max(0.0, leg.baseline - triage.WORSE_POINTS,
+                     leg.baseline * (1 - triage.WORSE_FRACTION))
+    library = list(db.session.scalars(
+        select(Exercise).where((Exercise.clinic_id.is_(None))
+                               | (Exercise.clinic_id == patient.clinic_id))
+        .order_by(Exercise.clinic_id.is_not(None), Exercise.name)))
+    invite = db.session.scalar(select(Invite).where(Invite.patient_id == patient.id)
+                               .order_by(Invite.created_at.desc()).limit(1))
+    scores = data.questionnaire_scores(patient)
+    audit.record("patient.read", patient, target=f"patient:{patient.id}")
+    db.session.commit()
+    return render_template(
+        "panel/patient.html", patient=patient, today=today, changes=changes,
+        pain_svg=charts.pain_chart(points, target), sitting_svg=charts.sitting_chart(points),
+        chart_start=start, adherence=data.adherence(patient, today),
+        recent_adherence=data.adherence(patient, today, since=today - timedelta(days=6)),
+        scores=scores, schedule=data.schedule(course),
+        done_timepoints={r.timepoint for s in scores for r in s.responses},
+        checkins=data.recent_checkins(patient), sessions=data.sessions(patient),
+        alerts=data.alerts(patient), course=course, progress=course_progress(patient),
+        library=library, invite=invite, now=utcnow(), tz=current_user.clinic.timezone)
+
+
+def _report_summary(patient_id: int, action: str) -> data.Summary:
+    patient = patient_or_404(patient_id)
+    summary = data.summary(patient, clinic_today())
+    audit.record(action, patient, target=f"patient:{patient.id}")
+    db.session.commit()
+    return summary
+
+
+@bp.get("/patients/<int:patient_id>/report")
+@practitioner_required
+def report(patient_id: int):
+    summary = _report_summary(patient_id, "report.read")
+    return render_template("panel/report.html", s=summary, clinic=current_user.clinic)
+
+
+@bp.get("/patients/<int:patient_id>/report.pdf")
+@practitioner_required
+def report_pdf(patient_id: int):
+    from .pdf import report_pdf as build
+
+    summary = _report_summary(patient_id, "report.pdf")
+    body = build(summary, current_user.clinic.name)
+    filename = f"between-report-{summary.patient.id}-{summary.today.isoformat()}.pdf"
+    return Response(body, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/audit")
+@practitioner_required
+def audit_log():
+    """The clinic's audit trail, newest first; ``?patient=<id>`` narrows it to one patient."""
+    stmt = (select(AuditEvent, User.display_name)
+            .outerjoin(User, User.id == AuditEvent.actor_id)
+            .where(AuditEvent.clinic_id == current_user.clinic_id))
+    patient_id = request.args.get("patient", type=int)
+    if patient_id:
+        stmt = stmt.where(AuditEvent.patient_id == patient_id)
+    before = request.args.get("before", type=int)
+    if before:
+        stmt = stmt.where(AuditEvent.id < before)
+    events = db.session.execute(stmt.order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE)).all()
+    names = dict(db.session.execute(
+        select(User.id, User.display_name).where(User.clinic_id == current_user.clinic_id,
+                                                 User.role == Role.PATIENT)).all())
+    return render_template("panel/audit.html", events=events, names=names,
+                           patient_id=patient_id, page=AUDIT_PAGE,
+                           tz=current_user.clinic.timezone)
+
+
+@bp.app_template_filter("local")
+def local_time(moment, tz_name: str = "UTC", fmt: str = "%d %b %Y %H:%M") -> str:
+    from ..timeutil import zone
+
+    return "" if moment is None else moment.astimezone(zone(tz_name)).strftime(fmt)
+
+
+# The form routes live in their own module, on this same blueprint.
+from . import actions  # noqa: E402,F401

@@ -1,0 +1,218 @@
+"""Who needs attention first: the patients list of the panel.
+
+Every figure is aggregated for the whole clinic at once with GROUP BY, so the number of
+queries is the same for 10 patients or 10,000 (tests/perf/bench_panel.py checks it):
+
+1. the patients (filtered by the search);
+2. open alerts per patient and kind;
+3. first and last check-in day per patient, and the current course's start;
+4. the first-week baseline and the last 7 days of leg pain, each a mean of per-day means;
+5. homework done in the last 7 days (capped at what was due each day), and the assignments
+   that were running, to know what was due.
+
+Order: open red flags, then worsening leg pain (2 points or 30 % worse than the first
+week, Ostelo 2008), "worse after exercise" reports, no check-in for 3 days, homework
+adherence under 50 % over the last 7 days; then everyone else by name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import Date, and_, case, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
+
+from ..extensions import db
+from ..models import Alert, AlertKind, Assignment, CheckIn, Completion, Course, Role, User
+from ..timeutil import local_date
+
+WORSE_POINTS = 2.0
+WORSE_FRACTION = 0.30
+BASELINE_DAYS = 7
+RECENT_DAYS = 7
+QUIET_DAYS = 3
+LOW_ADHERENCE = 50.0
+
+
+class plus_days(FunctionElement):
+    """``a_date + n days`` on SQLite and PostgreSQL alike."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(plus_days, "sqlite")
+def _plus_days_sqlite(element, compiler, **kw):
+    day, days = element.clauses
+    return f"date({compiler.process(day, **kw)}, '+' || {compiler.process(days, **kw)} || ' days')"
+
+
+@compiles(plus_days, "postgresql")
+def _plus_days_postgresql(element, compiler, **kw):
+    day, days = element.clauses
+    return f"({compiler.process(day, **kw)} + CAST({compiler.process(days, **kw)} AS INTEGER))"
+
+
+@dataclass
+class Row:
+    """One patient of the list and the reasons they need attention (most urgent first)."""
+
+    patient: User
+    red_flags: int = 0
+    worse_reports: int = 0
+    baseline_leg: float | None = None
+    recent_leg: float | None = None
+    last_checkin: date | None = None
+    adherence: float | None = None  # percent of what was due in the last 7 days
+    reasons: list[tuple[str, str]] = field(default_factory=list)  # (css class, text)
+    rank: int = 9
+
+    @property
+    def worsening(self) -> bool:
+        return is_worse(self.baseline_leg, self.recent_leg)
+
+
+def is_worse(baseline: float | None, recent: float | None) -> bool:
+    """The meaningful-change rule applied to getting worse: 2 points or 30 % up."""
+    if baseline is None or recent is None:
+        return False
+    rise = recent - baseline
+    return rise >= WORSE_POINTS or (baseline > 0 and rise / baseline >= WORSE_FRACTION)
+
+
+def search_filter(query: str):
+    like = f"%{query.strip().lower()}%"
+    return or_(func.lower(User.display_name).like(like), func.lower(User.email).like(like))
+
+
+def patients_needing_attention(clinic_id: int, today: date, query: str = "",
+                               tz_name: str = "UTC") -> list[Row]:
+    """The clinic's patients, most in need of attention first, each with why."""
+    who = select(User).where(User.clinic_id == clinic_id, User.role == Role.PATIENT)
+    if query.strip():
+        who = who.where(search_filter(query))
+    patients = list(db.session.scalars(who.order_by(User.display_name)))
+    if not patients:
+        return []
+    ids = select(User.id).where(User.clinic_id == clinic_id, User.role == Role.PATIENT)
+    if query.strip():
+        ids = ids.where(search_filter(query))
+    ids = ids.scalar_subquery()
+    rows = {p.id: Row(p) for p in patients}
+
+    # 2. Open alerts.
+    for patient_id, kind, count in db.session.execute(
+            select(Alert.patient_id, Alert.kind, func.count())
+            .where(Alert.patient_id.in_(ids), Alert.acknowledged_at.is_(None))
+            .group_by(Alert.patient_id, Alert.kind)):
+        if kind is AlertKind.RED_FLAG:
+            rows[patient_id].red_flags = count
+        else:
+            rows[patient_id].worse_reports = count
+
+    # 3 and 4. Baseline week (from the current course's start, else the first check-in) and
+    # the last 7 days, each the mean of per-day means (several check-ins a day count once).
+    per_day = (select(CheckIn.patient_id, CheckIn.local_date.label("day"),
+                      func.avg(CheckIn.leg_pain).label("leg"))
+               .where(CheckIn.patient_id.in_(ids))
+               .group_by(CheckIn.patient_id, CheckIn.local_date).subquery())
+    span = (select(per_day.c.patient_id, func.min(per_day.c.day).label("first"),
+                   func.max(per_day.c.day).label("last"))
+            .group_by(per_day.c.patient_id).subquery())
+    course_start = (select(Course.patient_id, func.max(Course.start_date).label("start"))
+                    .where(Course.patient_id.in_(ids), Course.ended_at.is_(None))
+                    .group_by(Course.patient_id).subquery())
+    base_start = func.coalesce(course_start.c.start, span.c.first)
+    recent_start = today - timedelta(days=RECENT_DAYS - 1)
+    in_baseline = and_(per_day.c.day >= base_start,
+                       per_day.c.day <= plus_days(base_start, BASELINE_DAYS - 1))
+    stmt = (select(span.c.patient_id, span.c.last,
+                   func.avg(case((in_baseline, per_day.c.leg))),
+                   func.avg(case((per_day.c.day >= recent_start, per_day.c.leg))),
+                   plus_days(base_start, BASELINE_DAYS - 1))
+            .select_from(span)
+            .join(per_day, per_day.c.patient_id == span.c.patient_id)
+            .outerjoin(course_start, course_start.c.patient_id == span.c.patient_id)
+            .group_by(span.c.patient_id, span.c.last, course_start.c.start, span.c.first))
+    for patient_id, last, baseline, recent, base_end in db.session.execute(stmt):
+        row = rows[patient_id]
+        row.last_checkin = _as_date(last)
+        row.baseline_leg = None if baseline is None else float(baseline)
+        # Only a week that starts after the baseline week ends is compared with it.
+        if recent is not None and _as_date(base_end) < recent_start:
+            row.recent_leg = float(recent)
+
+    # 5. Homework: what was due and what was done over the last 7 days.
+    due = _due(ids, recent_start, today, tz_name)
+    daily = (select(Completion.assignment_id, Completion.local_date,
+                    func.count().label("n"))
+             .where(Completion.patient_id.in_(ids), Completion.local_date >= recent_start,
+                    Completion.local_date <= today)
+             .group_by(Completion.assignment_id, Completion.local_date).subquery())
+    capped = case((daily.c.n > Assignment.times_per_day, Assignment.times_per_day),
+                  else_=daily.c.n)
+    done = dict(db.session.execute(
+        select(Assignment.patient_id, func.sum(capped))
+        .join(daily, daily.c.assignment_id == Assignment.id)
+        .group_by(Assignment.patient_id)).all())
+    for patient_id, amount in due.items():
+        if amount > 0:
+            rows[patient_id].adherence = min(100.0, 100 * float(done.get(patient_id) or 0) / amount)
+
+    for row in rows.values():
+        _explain(row, today)
+    return sorted(rows.values(), key=lambda r: (not r.patient.active, r.rank,
+                                                r.patient.display_name.lower()))
+
+
+def _due(ids, start: date, end: date, tz_name: str) -> dict[int, float]:
+    """Homework sessions due per patient in [start, end]; "5 days a week" spread evenly."""
+    due: dict[int, float] = {}
+    for a in db.session.execute(
+            select(Assignment.patient_id, Assignment.start_date, Assignment.end_date,
+                   Assignment.ended_at, Assignment.times_per_day, Assignment.days_per_week)
+            .where(Assignment.patient_id.in_(ids), Assignment.start_date <= end,
+                   or_(Assignment.end_date.is_(None), Assignment.end_date >= start))):
+        last = min(d for d in (a.end_date, end,
+                               local_date(a.ended_at, tz_name) if a.ended_at else None) if d)
+        days = (last - max(a.start_date, start)).days + 1
+        if days > 0:
+            due[a.patient_id] = due.get(a.patient_id, 0.0) + (
+                days * a.times_per_day * a.days_per_week / 7)
+    return due
+
+
+def _as_date(value) -> date | None:
+    """SQLite hands computed dates back as text."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def _explain(row: Row, today: date) -> None:
+    reasons = []
+    ranks = []
+    if row.red_flags:
+        ranks.append(0)
+        reasons.append(("danger", "Red flag reported: needs urgent medical care"))
+    if row.worsening:
+        ranks.append(1)
+        reasons.append(("warn", f"Leg pain worse: {row.recent_leg:.1f} in the last 7 days "
+                                f"vs {row.baseline_leg:.1f} in the first week"))
+    if row.worse_reports:
+        ranks.append(2)
+        reasons.append(("warn", f"Felt worse after exercise ({row.worse_reports} report"
+                                f"{'s' if row.worse_reports != 1 else ''})"))
+    if row.patient.active:
+        if row.last_checkin is None:
+            ranks.append(3)
+            reasons.append(("info", "No check-ins yet"))
+        elif (today - row.last_checkin).days >= QUIET_DAYS:
+            ranks.append(3)
+            reasons.append(("info", f"No check-in for {(today - row.last_checkin).days} days"))
+    if row.adherence is not None and row.adherence < LOW_ADHERENCE:
+        ranks.append(4)
+        reasons.append(("info", f"Homework {row.adherence:.0f} % of what was due this week"))
+    row.reasons = reasons
+    row.rank = min(ranks, default=9)
