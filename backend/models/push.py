@@ -39,8 +39,10 @@ class ReminderPreference(db.Model):
     sitting_end: Mapped[time] = mapped_column(default=time(17, 0))
     sitting_interval_minutes: Mapped[int] = mapped_column(default=45)
     appointment_enabled: Mapped[bool] = mapped_column(default=True)
-    quiet_start: Mapped[time | None] = mapped_column(default=time(22, 0))
-    quiet_end: Mapped[time | None] = mapped_column(default=time(7, 0))
+    # No column default: SQLAlchemy would fill it in for an explicit None ("no quiet
+    # hours"). New rows get 22:00-07:00 from ``reminders.outbox.default_preferences``.
+    quiet_start: Mapped[time | None] = mapped_column()
+    quiet_end: Mapped[time | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

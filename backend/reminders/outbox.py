@@ -277,8 +277,12 @@ def claim(batch: int, worker_id: str, now: datetime | None = None, lease: timede
                     attempts=OutboxMessage.attempts + 1)
             .returning(OutboxMessage)
             .execution_options(synchronize_session=False, populate_existing=True))
-    messages = list(db.session.scalars(stmt))
+    # The claim is a transaction of its own, begun with the write lock on SQLite: one
+    # already open (say, a read of the last batch) could not be upgraded to a write.
     db.session.commit()
+    with writing():
+        messages = list(db.session.scalars(stmt))
+        db.session.commit()
     return messages
 
 
@@ -368,15 +372,17 @@ def deliver(sender: Sender, messages: list[OutboxMessage], worker_id: str,
             now: datetime | None = None) -> Counter:
     """Send claimed messages to every device of their patient, then settle each one."""
     now = now or utcnow()
-    work = _prepare(messages, now)
-    # End the read transaction before the network: on SQLite it would hold the write lock.
-    db.session.commit()
+    with writing():
+        work = _prepare(messages, now)
+        # End the transaction before the network: on SQLite it holds the write lock.
+        db.session.commit()
     flat = [push for item in work for _sub_id, push in item.pushes]
     outcomes = iter(sender.send_all(flat))
     totals: Counter = Counter()
-    for item in work:
-        _settle(item, [next(outcomes) for _ in item.pushes], worker_id, now, totals)
-    db.session.commit()
+    with writing():
+        for item in work:
+            _settle(item, [next(outcomes) for _ in item.pushes], worker_id, now, totals)
+        db.session.commit()
     return totals
 
 

@@ -102,7 +102,8 @@ def _daily_times(plan: Plan) -> list[tuple[str, time]]:
     if plan.sitting is not None:
         start, end, every = plan.sitting
         slot = datetime.combine(date.min, start) + timedelta(minutes=every)
-        while every > 0 and slot.time() <= end and slot.date() == date.min:
+        # Not at the end itself: sitting is over then anyway.
+        while every > 0 and slot.time() < end and slot.date() == date.min:
             times.append(("standup", slot.time()))
             slot += timedelta(minutes=every)
     return times
