@@ -56,10 +56,11 @@ def housekeeping(app: Flask) -> None:
 
 
 def build_scheduler(app: Flask) -> BlockingScheduler:
-    scheduler = BlockingScheduler(timezone=timezone.utc, job_defaults=JOB_DEFAULTS)
+    scheduler = BlockingScheduler(timezone=timezone.utc)
     # On the minute, so a 20:00 reminder leaves at 20:00:0x, not up to a minute late.
-    scheduler.add_job(tick, "cron", second=0, args=[app], id="reminders")
-    scheduler.add_job(housekeeping, "cron", minute=17, args=[app], id="housekeeping")
+    scheduler.add_job(tick, "cron", second=0, args=[app], id="reminders", **JOB_DEFAULTS)
+    scheduler.add_job(housekeeping, "cron", minute=17, args=[app], id="housekeeping",
+                      **JOB_DEFAULTS)
     return scheduler
 
 
