@@ -57,9 +57,12 @@ def index():
     rows = triage.patients_needing_attention(current_user.clinic_id, clinic_today(), query,
                                              current_user.clinic.timezone)
     audit.record("patients.list", target="clinic", query=query, count=len(rows))
-    db.session.commit()
-    return render_template("panel/index.html", rows=rows, query=query,
+    # Render before committing: a commit expires the loaded rows, and reloading them one by
+    # one would cost a query per patient.
+    page = render_template("panel/index.html", rows=rows, query=query,
                            needing=sum(1 for r in rows if r.reasons))
+    db.session.commit()
+    return page
 
 
 @bp.get("/patients/<int:patient_id>")
@@ -84,8 +87,7 @@ def patient(patient_id: int):
                                .order_by(Invite.created_at.desc()).limit(1))
     scores = data.questionnaire_scores(patient)
     audit.record("patient.read", patient, target=f"patient:{patient.id}")
-    db.session.commit()
-    return render_template(
+    page = render_template(
         "panel/patient.html", patient=patient, today=today, changes=changes,
         pain_svg=charts.pain_chart(points, target), sitting_svg=charts.sitting_chart(points),
         chart_start=start, adherence=data.adherence(patient, today),
@@ -95,13 +97,14 @@ def patient(patient_id: int):
         checkins=data.recent_checkins(patient), sessions=data.sessions(patient),
         alerts=data.alerts(patient), course=course, progress=course_progress(patient),
         library=library, invite=invite, now=utcnow(), tz=current_user.clinic.timezone)
+    db.session.commit()
+    return page
 
 
 def _report_summary(patient_id: int, action: str) -> data.Summary:
     patient = patient_or_404(patient_id)
     summary = data.summary(patient, clinic_today())
     audit.record(action, patient, target=f"patient:{patient.id}")
-    db.session.commit()
     return summary
 
 
@@ -109,7 +112,9 @@ def _report_summary(patient_id: int, action: str) -> data.Summary:
 @practitioner_required
 def report(patient_id: int):
     summary = _report_summary(patient_id, "report.read")
-    return render_template("panel/report.html", s=summary, clinic=current_user.clinic)
+    page = render_template("panel/report.html", s=summary, clinic=current_user.clinic)
+    db.session.commit()
+    return page
 
 
 @bp.get("/patients/<int:patient_id>/report.pdf")
@@ -119,6 +124,7 @@ def report_pdf(patient_id: int):
 
     summary = _report_summary(patient_id, "report.pdf")
     body = build(summary, current_user.clinic.name)
+    db.session.commit()
     filename = f"between-report-{summary.patient.id}-{summary.today.isoformat()}.pdf"
     return Response(body, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
