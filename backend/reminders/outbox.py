@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import and_, delete, exists, inspect, or_, select, update
 
 from ..database import writing
 from ..extensions import db
@@ -294,8 +294,10 @@ class _Work:
     problem: str = ""
 
 
-def _prepare(messages: list[OutboxMessage], now: datetime) -> list[_Work]:
+def _prepare(message_ids: list[int], now: datetime) -> list[_Work]:
     """Plain values for each claimed message and its devices (no database use after this)."""
+    messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(message_ids))
+                                  .execution_options(populate_existing=True)).all()
     by_user = defaultdict(list)
     for sub in db.session.scalars(select(PushSubscription).where(
             PushSubscription.user_id.in_({m.user_id for m in messages}))):
@@ -325,13 +327,9 @@ def _backoff(attempts: int) -> timedelta:
     return min(FIRST_BACKOFF * 2 ** max(0, attempts - 1), MAX_BACKOFF)
 
 
-def _settle(item: _Work, outcomes: list, worker_id: str, now: datetime, totals: Counter) -> None:
-    """Record what happened to one message, if this worker still holds it."""
-    message = db.session.get(OutboxMessage, item.message_id, with_for_update=True,
-                             populate_existing=True)
-    if message is None or message.status != "sending" or message.claimed_by != worker_id:
-        log.warning("outbox message %s was taken over by another sender", item.message_id)
-        return
+def _settle(message: OutboxMessage, item: _Work, outcomes: list, now: datetime,
+            devices: dict[str, set[int]], totals: Counter) -> None:
+    """Record what happened to one message; ``devices`` collects subscriptions to update."""
     sent_to = list(item.sent_to)
     retry_after: list[float] = []
     errors = [item.problem] if item.problem else []
@@ -339,11 +337,9 @@ def _settle(item: _Work, outcomes: list, worker_id: str, now: datetime, totals: 
         totals[outcome.result] += 1
         if outcome.result == "sent":
             sent_to.append(sub_id)
-            db.session.execute(update(PushSubscription).where(PushSubscription.id == sub_id)
-                               .values(last_success_at=now))
+            devices["reached"].add(sub_id)
         elif outcome.result == "gone":
-            # The browser unsubscribed or the subscription expired: only now is it removed.
-            db.session.execute(delete(PushSubscription).where(PushSubscription.id == sub_id))
+            devices["gone"].add(sub_id)
         elif outcome.result == "retry":
             retry_after.append(outcome.retry_after or 0.0)
             errors.append(outcome.detail)
@@ -368,20 +364,47 @@ def _settle(item: _Work, outcomes: list, worker_id: str, now: datetime, totals: 
     totals[message.status + "_messages"] += 1
 
 
+def _settle_all(work: list[_Work], outcomes: list, worker_id: str, now: datetime) -> Counter:
+    """Record every outcome in one transaction, for the messages this worker still holds."""
+    totals: Counter = Counter()
+    held = {m.id: m for m in db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_([item.message_id for item in work]),
+               OutboxMessage.status == "sending", OutboxMessage.claimed_by == worker_id)
+        .with_for_update().execution_options(populate_existing=True))}
+    devices: dict[str, set[int]] = {"reached": set(), "gone": set()}
+    results = iter(outcomes)
+    for item in work:
+        mine = [next(results) for _ in item.pushes]
+        if item.message_id not in held:
+            log.warning("outbox message %s was taken over by another sender", item.message_id)
+            continue
+        _settle(held[item.message_id], item, mine, now, devices, totals)
+    if devices["reached"]:
+        db.session.execute(update(PushSubscription)
+                           .where(PushSubscription.id.in_(devices["reached"]))
+                           .values(last_success_at=now)
+                           .execution_options(synchronize_session=False))
+    if devices["gone"]:
+        # The browser unsubscribed or the subscription expired: only now is it removed.
+        db.session.execute(delete(PushSubscription)
+                           .where(PushSubscription.id.in_(devices["gone"]))
+                           .execution_options(synchronize_session=False))
+    return totals
+
+
 def deliver(sender: Sender, messages: list[OutboxMessage], worker_id: str,
             now: datetime | None = None) -> Counter:
-    """Send claimed messages to every device of their patient, then settle each one."""
+    """Send claimed messages to every device of their patient, then settle them together."""
     now = now or utcnow()
+    message_ids = [inspect(m).identity[0] for m in messages]  # no reload per message
     with writing():
-        work = _prepare(messages, now)
+        work = _prepare(message_ids, now)
         # End the transaction before the network: on SQLite it holds the write lock.
         db.session.commit()
-    flat = [push for item in work for _sub_id, push in item.pushes]
-    outcomes = iter(sender.send_all(flat))
-    totals: Counter = Counter()
+    outcomes = sender.send_all([push for item in work for _sub_id, push in item.pushes])
     with writing():
-        for item in work:
-            _settle(item, [next(outcomes) for _ in item.pushes], worker_id, now, totals)
+        totals = _settle_all(work, outcomes, worker_id, now)
         db.session.commit()
     return totals
 
