@@ -87,3 +87,36 @@ def page(context):
     page = context.new_page()
     yield page
     page.close()
+
+
+# ---- Patient app (tests/browser/test_patient*.py) ----------------------------------------
+
+@pytest.fixture
+def patient_world(seed):
+    """A patient mid-course: 5 of 10 sessions done, one coming up, two exercises assigned."""
+    from datetime import timedelta
+
+    from backend.extensions import db
+    from backend.homework.library import seed_library
+    from backend.models import Appointment, AppointmentStatus, Course, Exercise, utcnow
+
+    practitioner = seed.practitioner(display_name="Dr Rivera")
+    patient = seed.patient(practitioner, display_name="Maya Chen")
+    seed_library()
+    db.session.commit()
+    course = Course(patient_id=patient.id, practitioner_id=practitioner.id, planned_sessions=10,
+                    weeks=4, start_date=utcnow().date() - timedelta(days=14))
+    db.session.add(course)
+    db.session.flush()
+    for n in range(5):
+        db.session.add(Appointment(patient_id=patient.id, course_id=course.id,
+                                   starts_at=utcnow() - timedelta(days=2 * n + 1),
+                                   status=AppointmentStatus.ATTENDED))
+    db.session.add(Appointment(patient_id=patient.id, course_id=course.id,
+                               starts_at=utcnow() + timedelta(days=1)))
+    db.session.commit()
+    exercises = {e.slug: e for e in db.session.query(Exercise).filter_by(clinic_id=None)}
+    assignments = [seed.assignment(patient, exercises["piriformis-stretch"]),
+                   seed.assignment(patient, exercises["walking-break"])]
+    return {"patient": patient, "practitioner": practitioner, "course": course,
+            "assignments": assignments}

@@ -1,0 +1,39 @@
+/* Log in. When the session ran out, entries saved on the phone wait for the new login. */
+import * as api from "../api.js";
+import { h } from "../dom.js";
+import { afterLogin, state } from "../app.js";
+
+const Queue = self.BetweenQueue;
+
+export async function render(root) {
+  root.append(h("h1", {}, state.needsLogin ? "Please log in again" : "Log in to Between"));
+  const waiting = (await Queue.all().catch(() => [])).length;
+  if (waiting) {
+    root.append(h("p", { class: "note" }, `${waiting} ${waiting === 1 ? "entry is" : "entries are"} saved on this phone and will be sent after you log in.`));
+  }
+  const error = h("p", { class: "error", role: "alert", id: "login-error" });
+  const email = h("input", { id: "email", name: "email", type: "email", autocomplete: "username", required: true, "aria-describedby": "login-error" });
+  const password = h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true });
+  if (state.me && state.me.email) email.value = state.me.email;
+  const remember = h("input", { id: "remember", name: "remember", type: "checkbox", checked: true });
+  const button = h("button", { type: "submit", class: "btn primary big-btn" }, "Log in");
+  const form = h("form", { class: "stack", novalidate: true },
+    h("label", { class: "field", for: "email" }, "Email"), email,
+    h("label", { class: "field", for: "password" }, "Password"), password,
+    h("label", { class: "check", for: "remember" }, remember, " Keep me logged in on this phone"),
+    error, button);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    if (!email.value || !password.value) { error.textContent = "Please enter your email and password."; return; }
+    button.disabled = true;
+    try {
+      const me = await api.post("/api/auth/login", { email: email.value, password: password.value, remember: remember.checked });
+      await afterLogin(me);
+    } catch (err) {
+      error.textContent = err.offline ? "You're offline. Logging in needs a connection." : err.message;
+      button.disabled = false;
+    }
+  });
+  root.append(form, h("p", { class: "muted" }, "New here? Use the invite link from your practitioner to set your password."));
+}

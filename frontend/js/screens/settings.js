@@ -1,0 +1,169 @@
+/* Settings: reminders and notifications, my data (download, delete my account), log out. */
+import * as api from "../api.js";
+import { h } from "../dom.js";
+import { logout, toast } from "../app.js";
+import * as push from "../push.js";
+
+const DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+function field(id, label, input) {
+  input.id = id;
+  return h("div", { class: "field-row" }, h("label", { for: id }, label), input);
+}
+function toggle(id, label, checked) {
+  return h("label", { class: "check", for: id }, h("input", { type: "checkbox", id, checked }), " ", label);
+}
+const timeInput = (value) => h("input", { type: "time", value: value || "" });
+
+async function notificationsSection() {
+  const section = h("section", { class: "card", "aria-labelledby": "push-h" }, h("h2", { id: "push-h" }, "Reminders on this phone"));
+  const status = h("p", { role: "status" });
+  const support = push.support();
+  if (!support.ok) {
+    if (support.reason === "ios-install") {
+      section.append(h("p", {}, "On iPhone and iPad, reminders only work once Between is on your Home Screen:"),
+        h("ol", { class: "steps" }, h("li", {}, "Tap the Share button in Safari."), h("li", {}, "Choose “Add to Home Screen”."), h("li", {}, "Open Between from the Home Screen and come back here.")));
+    } else if (support.reason === "denied") {
+      section.append(h("p", {}, "Notifications are blocked for this app. You can allow them in your browser's site settings."));
+    } else {
+      section.append(h("p", {}, "This browser can't show reminders. Try Chrome, Edge, Firefox or Safari."));
+    }
+    return section;
+  }
+  let subscription = null;
+  try { subscription = await push.current(); } catch (err) { subscription = null; }
+  const onOff = h("button", { type: "button", class: "btn primary" });
+  const test = h("button", { type: "button", class: "btn" }, "Send me a test");
+  const paint = () => {
+    onOff.textContent = subscription ? "Turn reminders off on this phone" : "Turn reminders on";
+    test.hidden = !subscription;
+    status.textContent = subscription ? "Reminders are on for this phone." : "Reminders are off for this phone.";
+  };
+  onOff.addEventListener("click", async () => {
+    onOff.disabled = true;
+    try {
+      if (subscription) { await push.unsubscribe(); subscription = null; }
+      else subscription = await push.subscribe();
+    } catch (err) {
+      toast(err.message);
+    }
+    onOff.disabled = false;
+    paint();
+  });
+  test.addEventListener("click", async () => {
+    try { await push.sendTest(); toast("Test sent. It should arrive in a moment."); } catch (err) { toast(err.message); }
+  });
+  paint();
+  section.append(status, h("div", { class: "row" }, onOff, test));
+  return section;
+}
+
+async function preferencesSection() {
+  const section = h("section", { class: "card", "aria-labelledby": "pref-h" }, h("h2", { id: "pref-h" }, "When to remind me"));
+  let prefs;
+  try {
+    prefs = await api.get("/api/reminders/preferences");
+  } catch (err) {
+    section.append(h("p", { class: "muted" }, err.offline ? "Reminder times can be changed when you're online." : "Reminder times aren't available right now."));
+    return section;
+  }
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || prefs.timezone;
+  const checkinTime = timeInput(prefs.checkin_time);
+  const hwTimes = h("div", { class: "row" }, (prefs.homework_times.length ? prefs.homework_times : ["09:00"]).map((t, i) => {
+    const input = timeInput(t);
+    input.setAttribute("aria-label", `Homework time ${i + 1}`);
+    return input;
+  }));
+  const addTime = h("button", { type: "button", class: "btn small" }, "Add a time");
+  addTime.addEventListener("click", () => {
+    if (hwTimes.children.length >= 6) return;
+    const input = timeInput("18:00");
+    input.setAttribute("aria-label", `Homework time ${hwTimes.children.length + 1}`);
+    hwTimes.append(input);
+  });
+  const days = h("fieldset", { class: "chips" }, h("legend", {}, "On these days"),
+    DAYS.map((label, i) => h("label", { class: "chip" }, h("input", { type: "checkbox", name: "days", value: i + 1, checked: prefs.days.includes(i + 1) }), h("span", {}, label))));
+  const sitStart = timeInput(prefs.sitting_start);
+  const sitEnd = timeInput(prefs.sitting_end);
+  const interval = h("select", {}, [30, 45, 60, 90].map((m) => h("option", { value: m, selected: m === prefs.sitting_interval_minutes }, `every ${m} min`)));
+  const quietStart = timeInput(prefs.quiet_start);
+  const quietEnd = timeInput(prefs.quiet_end);
+  const error = h("p", { class: "error", role: "alert" });
+  const form = h("form", { class: "stack", novalidate: true },
+    toggle("p-checkin", "Daily check-in", prefs.checkin_enabled), field("p-checkin-time", "Check-in time", checkinTime),
+    days,
+    toggle("p-homework", "Homework", prefs.homework_enabled), h("p", { class: "field" }, "Homework times"), hwTimes, addTime,
+    toggle("p-sitting", "Stand-up breaks while I sit", prefs.sitting_breaks_enabled),
+    field("p-sit-start", "From", sitStart), field("p-sit-end", "Until", sitEnd), field("p-interval", "How often", interval),
+    toggle("p-appt", "The day before a session", prefs.appointment_enabled),
+    field("p-quiet-start", "Quiet from", quietStart), field("p-quiet-end", "Quiet until", quietEnd),
+    h("p", { class: "muted" }, `Times are in your time zone: ${tz}.`),
+    error, h("button", { type: "submit", class: "btn primary" }, "Save reminder times"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    const body = {
+      timezone: tz,
+      days: Array.from(days.querySelectorAll("input:checked"), (el) => Number(el.value)),
+      checkin_enabled: form.querySelector("#p-checkin").checked, checkin_time: checkinTime.value,
+      homework_enabled: form.querySelector("#p-homework").checked,
+      homework_times: Array.from(hwTimes.querySelectorAll("input"), (el) => el.value).filter(Boolean),
+      sitting_breaks_enabled: form.querySelector("#p-sitting").checked,
+      sitting_start: sitStart.value, sitting_end: sitEnd.value, sitting_interval_minutes: Number(interval.value),
+      appointment_enabled: form.querySelector("#p-appt").checked,
+      quiet_start: quietStart.value || null, quiet_end: quietEnd.value || null,
+    };
+    try {
+      await api.put("/api/reminders/preferences", body);
+      toast("Reminder times saved.");
+    } catch (err) {
+      const fields = Object.entries(err.fields || {}).map(([f, m]) => `${f.replace(/_/g, " ")}: ${m}`);
+      error.textContent = [err.message, ...fields].join(" ");
+    }
+  });
+  section.append(form);
+  return section;
+}
+
+function dataSection() {
+  const password = h("input", { type: "password", id: "delete-password", autocomplete: "current-password" });
+  const error = h("p", { class: "error", role: "alert" });
+  const form = h("form", { class: "stack", novalidate: true },
+    h("p", {}, "This deletes your account and every entry in it, for good. Download your data first if you want a copy."),
+    h("label", { class: "field", for: "delete-password" }, "Your password, to confirm"), password,
+    error, h("button", { type: "submit", class: "btn danger" }, "Delete my account"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    if (!password.value) { error.textContent = "Please enter your password."; return; }
+    if (!window.confirm("Delete your account and all your entries? This cannot be undone.")) return;
+    try {
+      await api.del("/api/me", { password: password.value });
+      await logout();
+      toast("Your account has been deleted.");
+    } catch (err) {
+      error.textContent = err.message;
+    }
+  });
+  return h("section", { class: "card", "aria-labelledby": "data-h" },
+    h("h2", { id: "data-h" }, "My data"),
+    h("p", {}, "Download everything you have entered:"),
+    h("div", { class: "row" },
+      h("a", { class: "btn", href: "/api/export.csv", download: "between-my-data.csv" }, "Download CSV"),
+      h("a", { class: "btn", href: "/api/export.json", download: "between-my-data.json" }, "Download JSON")),
+    h("details", {}, h("summary", {}, "Delete my account"), form));
+}
+
+export async function render(root, { state }) {
+  root.append(h("h1", {}, "Settings"));
+  if (state.me) root.append(h("p", { class: "muted" }, `Logged in as ${state.me.email}${state.me.clinic ? ` · ${state.me.clinic.name}` : ""}`));
+  root.append(await notificationsSection(), await preferencesSection(), dataSection());
+  const out = h("button", { type: "button", class: "btn big-btn" }, "Log out");
+  out.addEventListener("click", async () => {
+    const waiting = (await self.BetweenQueue.all()).length;
+    if (waiting && !window.confirm(`${waiting} ${waiting === 1 ? "entry has" : "entries have"} not been sent yet and will be lost if you log out. Log out anyway?`)) return;
+    await logout();
+  });
+  root.append(h("section", { class: "card", "aria-labelledby": "out-h" }, h("h2", { id: "out-h" }, "Log out"),
+    h("p", {}, "Logging out removes your entries and progress from this phone."), out));
+}

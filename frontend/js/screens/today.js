@@ -1,0 +1,135 @@
+/* Today: the next session, today's homework with a one-tap "done", and the check-in button. */
+import * as api from "../api.js";
+import { dosageText, formatDate, formatTime, h } from "../dom.js";
+import { navigate, submit, toast } from "../app.js";
+
+const Queue = self.BetweenQueue;
+const FEELINGS = [["better", "Better"], ["same", "Same"], ["worse", "Worse"], ["spreading", "Pain spreading"]];
+
+export const WORSE_ADVICE = "Thank you for telling us. Stop this exercise for now: your practitioner " +
+  "will see this. If pain spreads further down your leg, or you notice new numbness or weakness, " +
+  "contact your practitioner or doctor today.";
+
+async function loadToday() {
+  try {
+    const data = await api.get("/api/today");
+    await Queue.saveData("today", data);
+    return { data, savedAt: null };
+  } catch (err) {
+    if (!err.offline) throw err;
+    const saved = await Queue.loadData("today");
+    return { data: saved ? saved.value : null, savedAt: saved ? saved.savedAt : null };
+  }
+}
+
+function sessionCard(data) {
+  const card = h("section", { class: "card", "aria-labelledby": "next-h" },
+    h("h2", { id: "next-h" }, "Your next session"));
+  const appt = data.next_appointment;
+  if (appt) {
+    card.append(h("p", { class: "big" },
+      `${formatDate(appt.starts_at, { weekday: "long", day: "numeric", month: "long" })}, ${formatTime(appt.starts_at)}`));
+  } else {
+    card.append(h("p", {}, "No session booked yet. Your practitioner will let you know."));
+  }
+  const course = data.course;
+  if (course && course.next_session_number) {
+    card.append(h("p", { class: "muted" }, `Session ${course.next_session_number} of ${course.planned_sessions}`));
+  } else if (course) {
+    card.append(h("p", { class: "muted" }, `${course.attended} of ${course.planned_sessions} sessions done`));
+  }
+  return card;
+}
+
+function homeworkItem(item, pendingCount) {
+  const due = item.dosage.times_per_day;
+  const done = item.done_today + pendingCount;
+  const status = h("p", { class: "muted", "aria-live": "polite" }, `Done ${done} of ${due} today`);
+  const name = `feel-${item.id}`;
+  const feelings = h("fieldset", { class: "chips small" },
+    h("legend", {}, "How did it feel? (optional)"),
+    FEELINGS.map(([value, label]) => h("label", { class: "chip" },
+      h("input", { type: "radio", name, value }), h("span", {}, label))));
+  const button = h("button", { type: "button", class: "btn primary done-btn" }, "Done");
+  button.setAttribute("aria-label", `Done: ${item.exercise.name}`);
+  button.addEventListener("click", async () => {
+    const chosen = feelings.querySelector("input:checked");
+    const body = { completed_at: new Date().toISOString() };
+    if (chosen) body.feeling = chosen.value;
+    button.disabled = true;
+    const result = await submit({ kind: "completion", path: `/api/homework/${item.id}/completions`,
+                                  body, label: item.exercise.name });
+    item.done_today += result.sent ? 1 : 0;
+    const waiting = result.sent ? 0 : 1;
+    pendingCount += waiting;
+    status.textContent = `Done ${item.done_today + pendingCount} of ${due} today`;
+    button.disabled = false;
+    if (chosen) chosen.checked = false;
+    if (result.error) toast(result.error.message);
+    else if (body.feeling === "worse" || body.feeling === "spreading") toast(WORSE_ADVICE);
+    else toast(result.sent ? "Well done. Saved." : "Saved on this phone. It will be sent when you're online.");
+  });
+  return h("li", { class: "card homework" },
+    h("div", { class: "hw-head" },
+      h("img", { src: item.exercise.image || "icons/icon.svg", alt: "", width: 64, height: 64, loading: "lazy" }),
+      h("div", {},
+        h("h3", {}, h("a", { href: `#/exercise/${item.id}` }, item.exercise.name)),
+        h("p", { class: "dose" }, dosageText(item.dosage)),
+        status)),
+    feelings, button);
+}
+
+function problemList(items) {
+  const broken = items.filter((i) => i.status === "error");
+  if (!broken.length) return null;
+  return h("section", { class: "card warn", "aria-labelledby": "fix-h" },
+    h("h2", { id: "fix-h" }, "Entries that need your attention"),
+    h("ul", { class: "plain" }, broken.map((item) => {
+      const li = h("li", {},
+        h("p", {}, `${item.kind === "checkin" ? "Check-in" : item.label || "Homework"} from ${formatDate(item.createdAt)} ${formatTime(item.createdAt)}: ${item.error.message}`));
+      const fields = Object.entries(item.error.fields || {});
+      if (fields.length) li.append(h("p", { class: "muted" }, fields.map(([f, m]) => `${f}: ${m}`).join("; ")));
+      const actions = h("div", { class: "row" });
+      if (item.kind === "checkin") {
+        actions.append(h("button", { type: "button", class: "btn", onclick: () => {
+          sessionStorage.setItem("between-edit", item.key);
+          navigate("#/checkin");
+        } }, "Edit"));
+      }
+      actions.append(h("button", { type: "button", class: "btn", onclick: async () => {
+        await Queue.remove(item.key);
+        li.remove();
+        toast("Entry discarded.");
+      } }, "Discard"));
+      li.append(actions);
+      return li;
+    })));
+}
+
+export async function render(root, { state }) {
+  const { data, savedAt } = await loadToday();
+  const queued = await Queue.all();
+  const first = state.me ? state.me.display_name.split(" ")[0] : "";
+  root.append(h("h1", {}, first ? `Hello, ${first}` : "Today"));
+  if (savedAt) root.append(h("p", { class: "note" }, `Offline: showing what was saved ${formatDate(savedAt)} ${formatTime(savedAt)}.`));
+  const problems = problemList(queued);
+  if (problems) root.append(problems);
+  if (!data) {
+    root.append(h("p", {}, "You're offline and nothing is saved on this phone yet. You can still check in: it will be sent later."));
+  } else {
+    root.append(sessionCard(data));
+    const section = h("section", { "aria-labelledby": "hw-h" }, h("h2", { id: "hw-h" }, "Today's homework"));
+    if (!data.homework.length) {
+      section.append(h("p", { class: "muted" }, "No homework for today."));
+    } else {
+      const pending = (id) => queued.filter((q) => q.status === "pending" && q.path === `/api/homework/${id}/completions`).length;
+      section.append(h("ul", { class: "plain" }, data.homework.map((item) => homeworkItem(item, pending(item.id)))));
+    }
+    root.append(section);
+    if (data.checkins_today) {
+      root.append(h("p", { class: "muted" }, `You've checked in ${data.checkins_today} ${data.checkins_today === 1 ? "time" : "times"} today. You can check in again at any time.`));
+    }
+  }
+  root.append(h("div", { class: "bottom-action" },
+    h("a", { class: "btn primary big-btn", href: "#/checkin" }, "Check in")));
+}

@@ -1,0 +1,216 @@
+"""The patient app in real headless Chromium: check in, homework, progress, offline, logout."""
+from __future__ import annotations
+
+import json
+import struct
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from backend.extensions import db
+from backend.models import Alert, CheckIn, Completion
+from tests.conftest import PASSWORD
+
+
+def log_in(page, patient):
+    page.set_default_timeout(8000)
+    page.goto("/app/")
+    page.get_by_label("Email").fill(patient.email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Hello, Maya").wait_for()
+
+
+def wait_for_worker(page):
+    """The service worker is active and controls the page (installable, works offline)."""
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=10000)
+
+
+def quick_checkin(page, leg: int, back: int):
+    page.goto("/app/#/checkin")
+    page.get_by_role("group", name="Leg pain").get_by_role("radio", name=str(leg), exact=True).check()
+    page.get_by_role("group", name="Back pain").get_by_role("radio", name=str(back), exact=True).check()
+    page.get_by_role("button", name="None of these").click()
+    page.get_by_role("button", name="Save check-in").click()
+    page.get_by_role("heading", name="Hello, Maya").wait_for()
+
+
+def count(live, model, **where) -> int:
+    with live.app_context():
+        db.session.remove()
+        return db.session.scalar(select(func.count()).select_from(model).filter_by(**where))
+
+
+def wait_until(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+def test_a_patient_checks_in_ticks_homework_and_sees_the_chart(live, page, patient_world):
+    patient = patient_world["patient"]
+    log_in(page, patient)
+    assert page.get_by_text("Session 6 of 10").is_visible()
+    assert page.get_by_text("Piriformis stretch").first.is_visible()
+
+    page.get_by_role("link", name="Check in").last.click()
+    started = time.monotonic()
+    page.get_by_role("group", name="Leg pain").get_by_role("radio", name="6", exact=True).check()
+    page.get_by_role("group", name="Back pain").get_by_role("radio", name="3", exact=True).check()
+    page.get_by_role("checkbox", name="Buttock").check()
+    page.get_by_role("radio", name="Left").check()
+    page.get_by_role("checkbox", name="Tingling").check()
+    page.get_by_role("radio", name="4–6 h").check()
+    page.get_by_role("button", name="None of these").click()
+    page.get_by_role("button", name="Save check-in").click()
+    page.get_by_role("heading", name="Hello, Maya").wait_for()
+    assert time.monotonic() - started < 20  # a full check-in: eight taps
+    with live.app_context():
+        entry = db.session.scalar(select(CheckIn))
+        assert (entry.leg_pain, entry.back_pain, entry.sitting_minutes) == (6, 3, 300)
+        assert entry.locations == ["buttock"] and entry.side == "left"
+        assert entry.has_red_flag is False
+
+    item = page.get_by_role("listitem").filter(has_text="Piriformis stretch")
+    item.get_by_role("radio", name="Better").check()
+    item.get_by_role("button", name="Done: Piriformis stretch").click()
+    item.get_by_text("Done 1 of 1 today").wait_for()
+    assert wait_until(lambda: count(live, Completion, feeling="better") == 1)
+
+    page.get_by_role("link", name="Progress").click()
+    page.get_by_role("heading", name="Your progress").wait_for()
+    page.locator("figure.chart canvas").first.wait_for()
+    assert page.locator("figure.chart canvas").count() >= 3
+    assert page.get_by_text("Homework done:").is_visible()
+
+
+def test_entries_made_offline_reach_the_server_exactly_once(live, context, page, patient_world):
+    log_in(page, patient_world["patient"])
+    wait_for_worker(page)
+    context.set_offline(True)
+    for leg in (7, 6, 5):
+        quick_checkin(page, leg, 2)
+    page.get_by_text("3 entries waiting to send").wait_for()
+    page.reload()  # offline: the service worker serves the shell, the queue is still there
+    page.get_by_text("3 entries waiting to send").wait_for()
+    assert count(live, CheckIn) == 0
+    context.set_offline(False)
+    assert wait_until(lambda: count(live, CheckIn) == 3)
+    page.wait_for_function("() => !document.getElementById('sync-status').textContent.includes('waiting')")
+    # Sending everything again (a retry after a lost answer) stores nothing new.
+    page.reload()
+    page.get_by_role("heading", name="Hello, Maya").wait_for()
+    with live.app_context():
+        legs = sorted(c.leg_pain for c in db.session.scalars(select(CheckIn)))
+    assert legs == [5, 6, 7]
+
+
+def test_a_queued_entry_is_replayed_with_its_key_and_stored_once(live, context, page, patient_world):
+    """The answer to a send is lost: the entry is sent again with the same key."""
+    log_in(page, patient_world["patient"])
+    key = page.evaluate("""async () => {
+        const item = await BetweenQueue.add({kind: 'checkin', path: '/api/checkins', userId: null,
+            body: {leg_pain: 4, back_pain: 1, red_flags: {bladder_bowel: false, saddle_numbness: false,
+                   both_legs_or_weakness: false, after_trauma: false, fever: false,
+                   cancer_history: false, weight_loss: false}}});
+        const copy = Object.assign({}, item);
+        await BetweenQueue.flush(null);          // stored, removed from the queue
+        await BetweenQueue.put(copy);            // as if the answer never arrived
+        await BetweenQueue.flush(null);          // replayed with the same Idempotency-Key
+        return (await BetweenQueue.all()).length;
+    }""")
+    assert key == 0
+    assert count(live, CheckIn) == 1
+
+
+def test_a_red_flag_shows_the_urgent_screen_offline_and_alerts_when_back_online(
+        live, context, page, patient_world):
+    log_in(page, patient_world["patient"])
+    wait_for_worker(page)
+    context.set_offline(True)
+    page.goto("/app/#/checkin")
+    page.get_by_role("group", name="Leg pain").get_by_role("radio", name="8", exact=True).check()
+    page.get_by_role("group", name="Back pain").get_by_role("radio", name="5", exact=True).check()
+    question = page.get_by_role("group", name="Numbness or pins and needles around your groin")
+    question.get_by_role("radio", name="Yes").click()
+    heading = page.get_by_role("heading", name="Seek urgent medical care now")
+    heading.wait_for()
+    assert page.get_by_text("emergency room").is_visible()
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    assert wait_until(lambda: count(live, Alert) == 1)
+    with live.app_context():
+        assert db.session.scalar(select(CheckIn)).red_flags == ["saddle_numbness"]
+
+
+def _png_size(body: bytes) -> tuple[int, int]:
+    assert body[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", body[16:24])
+
+
+def test_the_manifest_and_service_worker_make_the_app_installable(live, page, patient_world):
+    page.goto("/app/")
+    manifest = json.loads(page.request.get("/app/manifest.webmanifest").text())
+    assert manifest["display"] == "standalone" and manifest["start_url"].startswith("/app/")
+    assert manifest["name"] and manifest["short_name"] and manifest["theme_color"]
+    sizes = {}
+    for icon in manifest["icons"]:
+        response = page.request.get("/app/" + icon["src"])
+        assert response.ok, icon
+        if icon["type"] == "image/png":
+            assert _png_size(response.body()) == tuple(map(int, icon["sizes"].split("x")))
+            sizes[icon["sizes"], icon.get("purpose", "any")] = True
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= set(sizes)
+    assert page.locator("link[rel=manifest]").count() == 1
+    wait_for_worker(page)
+    state = page.evaluate("navigator.serviceWorker.ready.then(r => r.active.state)")
+    assert state == "activated"
+    caches = page.evaluate("caches.keys()")
+    assert any(name.startswith("between-shell-") for name in caches)
+
+
+HEALTH_DATA_PROBE = """async () => {
+    const dbs = await indexedDB.databases();
+    let records = 0;
+    for (const info of dbs) {
+        const db = await new Promise((ok, fail) => {
+            const r = indexedDB.open(info.name); r.onsuccess = () => ok(r.result); r.onerror = fail; });
+        for (const store of db.objectStoreNames) {
+            records += await new Promise((ok) => {
+                const r = db.transaction(store).objectStore(store).count(); r.onsuccess = () => ok(r.result); });
+        }
+        db.close();
+    }
+    const cached = [];
+    for (const name of await caches.keys()) {
+        const cache = await caches.open(name);
+        for (const request of await cache.keys()) cached.push(request.url);
+    }
+    return {dbs: dbs.map(d => d.name), records, cached, storage: localStorage.length + sessionStorage.length};
+}"""
+
+
+def test_logout_leaves_no_health_data_on_the_device(live, context, page, patient_world):
+    log_in(page, patient_world["patient"])
+    wait_for_worker(page)
+    page.goto("/app/#/progress")
+    page.get_by_role("heading", name="Your progress").wait_for()
+    page.goto("/app/#/checkin")
+    page.get_by_role("button", name="I'm sitting down").click()  # the timer: localStorage
+    before = page.evaluate(HEALTH_DATA_PROBE)
+    assert before["records"] >= 3  # me, today, progress
+    page.goto("/app/#/settings")
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("heading", name="Log in to Between").wait_for()
+    after = page.evaluate(HEALTH_DATA_PROBE)
+    assert after["records"] == 0  # the app may reopen an empty database for the next login
+    assert after["storage"] == 0
+    assert not [url for url in after["cached"] if "/api/" in url]
+    # And the health data is really gone, not just hidden: reopening offline shows nothing.
+    context.set_offline(True)
+    page.reload()
+    page.get_by_role("heading", name="Log in to Between").wait_for()
