@@ -3,10 +3,11 @@
 Every figure is aggregated for the whole clinic at once with GROUP BY, so the number of
 queries is the same for 10 patients or 10,000 (tests/perf/bench_panel.py checks it):
 
-1. the patients (filtered by the search);
+1. the patients (filtered by the search), each with the start of their first week (the
+   current course's start, else their first check-in) and their last check-in;
 2. open alerts per patient and kind;
-3. first and last check-in day per patient, and the current course's start;
-4. the first-week baseline and the last 7 days of leg pain, each a mean of per-day means;
+3. and 4. leg pain in the first week and in the last 7 days, each a mean of per-day means,
+   reading only those days' rows from the (patient_id, local_date) index;
 5. homework done in the last 7 days (capped at what was due each day), and the assignments
    that were running, to know what was due.
 
@@ -89,17 +90,33 @@ def search_filter(query: str):
 def patients_needing_attention(clinic_id: int, today: date, query: str = "",
                                tz_name: str = "UTC") -> list[Row]:
     """The clinic's patients, most in need of attention first, each with why."""
-    who = select(User).where(User.clinic_id == clinic_id, User.role == Role.PATIENT)
+    in_clinic = [User.clinic_id == clinic_id, User.role == Role.PATIENT]
     if query.strip():
-        who = who.where(search_filter(query))
-    patients = list(db.session.scalars(who.order_by(User.display_name)))
-    if not patients:
+        in_clinic.append(search_filter(query))
+    # First and last check-in day and the current course's start, per patient. Correlated
+    # min/max over the (patient_id, local_date) index are one index look-up each.
+    first = (select(func.min(CheckIn.local_date)).where(CheckIn.patient_id == User.id)
+             .correlate(User).scalar_subquery())
+    last = (select(func.max(CheckIn.local_date)).where(CheckIn.patient_id == User.id)
+            .correlate(User).scalar_subquery())
+    course_start = (select(func.max(Course.start_date))
+                    .where(Course.patient_id == User.id, Course.ended_at.is_(None))
+                    .correlate(User).scalar_subquery())
+    base_start = func.coalesce(course_start, first)
+
+    # 1. The patients, with their first-week start and last check-in.
+    found = db.session.execute(select(User, base_start, last).where(*in_clinic)
+                               .order_by(User.display_name)).all()
+    if not found:
         return []
-    ids = select(User.id).where(User.clinic_id == clinic_id, User.role == Role.PATIENT)
-    if query.strip():
-        ids = ids.where(search_filter(query))
-    ids = ids.scalar_subquery()
-    rows = {p.id: Row(p) for p in patients}
+    rows = {user.id: Row(user) for user, _, _ in found}
+    ids = select(User.id).where(*in_clinic).scalar_subquery()
+    recent_start = today - timedelta(days=RECENT_DAYS - 1)
+    compare = set()  # patients whose baseline week ended before the recent week starts
+    for user, start, last_day in found:
+        start, rows[user.id].last_checkin = _as_date(start), _as_date(last_day)
+        if start is not None and start + timedelta(days=BASELINE_DAYS - 1) < recent_start:
+            compare.add(user.id)
 
     # 2. Open alerts.
     for patient_id, kind, count in db.session.execute(
@@ -111,37 +128,31 @@ def patients_needing_attention(clinic_id: int, today: date, query: str = "",
         else:
             rows[patient_id].worse_reports = count
 
-    # 3 and 4. Baseline week (from the current course's start, else the first check-in) and
-    # the last 7 days, each the mean of per-day means (several check-ins a day count once).
-    per_day = (select(CheckIn.patient_id, CheckIn.local_date.label("day"),
-                      func.avg(CheckIn.leg_pain).label("leg"))
-               .where(CheckIn.patient_id.in_(ids))
-               .group_by(CheckIn.patient_id, CheckIn.local_date).subquery())
-    span = (select(per_day.c.patient_id, func.min(per_day.c.day).label("first"),
-                   func.max(per_day.c.day).label("last"))
-            .group_by(per_day.c.patient_id).subquery())
-    course_start = (select(Course.patient_id, func.max(Course.start_date).label("start"))
-                    .where(Course.patient_id.in_(ids), Course.ended_at.is_(None))
-                    .group_by(Course.patient_id).subquery())
-    base_start = func.coalesce(course_start.c.start, span.c.first)
-    recent_start = today - timedelta(days=RECENT_DAYS - 1)
-    in_baseline = and_(per_day.c.day >= base_start,
-                       per_day.c.day <= plus_days(base_start, BASELINE_DAYS - 1))
-    stmt = (select(span.c.patient_id, span.c.last,
-                   func.avg(case((in_baseline, per_day.c.leg))),
-                   func.avg(case((per_day.c.day >= recent_start, per_day.c.leg))),
-                   plus_days(base_start, BASELINE_DAYS - 1))
-            .select_from(span)
-            .join(per_day, per_day.c.patient_id == span.c.patient_id)
-            .outerjoin(course_start, course_start.c.patient_id == span.c.patient_id)
-            .group_by(span.c.patient_id, span.c.last, course_start.c.start, span.c.first))
-    for patient_id, last, baseline, recent, base_end in db.session.execute(stmt):
-        row = rows[patient_id]
-        row.last_checkin = _as_date(last)
-        row.baseline_leg = None if baseline is None else float(baseline)
-        # Only a week that starts after the baseline week ends is compared with it.
-        if recent is not None and _as_date(base_end) < recent_start:
-            row.recent_leg = float(recent)
+    # 3. Leg pain in the first week, a mean of per-day means (several check-ins a day count
+    # once). The join reads only each patient's first 7 days from the index.
+    starts = select(User.id.label("patient_id"), base_start.label("start")).where(
+        *in_clinic).subquery()
+    baseline_days = (
+        select(CheckIn.patient_id, func.avg(CheckIn.leg_pain).label("leg"))
+        .join(starts, and_(CheckIn.patient_id == starts.c.patient_id,
+                           CheckIn.local_date >= starts.c.start,
+                           CheckIn.local_date <= plus_days(starts.c.start, BASELINE_DAYS - 1)))
+        .group_by(CheckIn.patient_id, CheckIn.local_date).subquery())
+    for patient_id, leg in db.session.execute(
+            select(baseline_days.c.patient_id, func.avg(baseline_days.c.leg))
+            .group_by(baseline_days.c.patient_id)):
+        rows[patient_id].baseline_leg = float(leg)
+
+    # 4. Leg pain in the last 7 days, the same way.
+    recent_days = (select(CheckIn.patient_id, func.avg(CheckIn.leg_pain).label("leg"))
+                   .where(CheckIn.patient_id.in_(ids), CheckIn.local_date >= recent_start,
+                          CheckIn.local_date <= today)
+                   .group_by(CheckIn.patient_id, CheckIn.local_date).subquery())
+    for patient_id, leg in db.session.execute(
+            select(recent_days.c.patient_id, func.avg(recent_days.c.leg))
+            .group_by(recent_days.c.patient_id)):
+        if patient_id in compare:
+            rows[patient_id].recent_leg = float(leg)
 
     # 5. Homework: what was due and what was done over the last 7 days.
     due = _due(ids, recent_start, today, tz_name)
