@@ -200,7 +200,7 @@ def test_a_clock_ticking_through_a_dst_night_queues_the_reminder_once(app, facto
     preferences(patient, timezone=zone, checkin_time=at, homework_enabled=False)
     device(patient, service.subscriber())
     start = utc(night.year, night.month, night.day, 0, 0) - timedelta(hours=2)
-    for minute in range(0, 8 * 60, 10):
+    for minute in range(0, 10 * 60, 10):
         outbox.enqueue_due(start + timedelta(minutes=minute))
         db.session.commit()
     keys = db.session.scalars(db.select(OutboxMessage.occurrence_key)).all()
