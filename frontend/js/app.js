@@ -127,6 +127,7 @@ export async function render() {
   const count = ++renderCount;
   const root = h("div", { class: "screen" });
   clear(main).append(root);
+  main.setAttribute("aria-busy", "true");
   try {
     await match.screen.render(root, { params: match.params, state });
   } catch (err) {
@@ -134,6 +135,7 @@ export async function render() {
     root.append(h("p", { class: "error", role: "alert" }, "Sorry, this screen could not be shown. Please try again."));
   }
   if (count === renderCount) {
+    main.removeAttribute("aria-busy");
     if (count > 1) focusHeading(root);
     window.scrollTo(0, 0);
   }

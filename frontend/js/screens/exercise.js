@@ -21,7 +21,7 @@ export async function render(root, { params }) {
     return;
   }
   const ex = item.exercise;
-  root.append(
+  root.append(...[
     h("p", {}, h("a", { href: "#/" }, "← Today")),
     h("h1", {}, ex.name),
     ex.image ? h("img", { class: "illustration", src: ex.image, alt: `Drawing: ${ex.name}`, width: 320, height: 240 }) : null,
@@ -32,5 +32,5 @@ export async function render(root, { params }) {
     h("ol", { class: "steps" }, ex.instructions.map((step) => h("li", {}, step))),
     h("h2", {}, "Take care"),
     h("p", {}, ex.caution || "Move gently. Stop and tell your practitioner if pain spreads further down your leg, or if you feel new numbness or weakness."),
-    h("div", { class: "bottom-action" }, h("a", { class: "btn primary big-btn", href: "#/" }, "Back to mark it done")));
+    h("div", { class: "bottom-action" }, h("a", { class: "btn primary big-btn", href: "#/" }, "Back to mark it done"))].filter(Boolean));
 }

@@ -4,7 +4,7 @@ import { h } from "../dom.js";
 export async function render(root) {
   const unsent = sessionStorage.getItem("between-urgent-unsent");
   root.classList.add("urgent");
-  root.append(
+  root.append(...[
     h("h1", {}, "Seek urgent medical care now"),
     h("p", { class: "big" }, "What you told us can be a sign of a serious problem with the nerves in your lower back. It needs a doctor today, not at your next session."),
     h("ul", { class: "steps" },
@@ -20,5 +20,5 @@ export async function render(root) {
       h("a", { class: "btn big-btn", href: "tel:112" }, "Call 112"),
       h("a", { class: "btn big-btn", href: "tel:911" }, "Call 911")),
     unsent ? h("p", {}, h("a", { href: "#/checkin" }, "Finish the check-in to alert your practitioner")) : null,
-    h("p", {}, h("a", { href: "#/" }, "Back to Today")));
+    h("p", {}, h("a", { href: "#/" }, "Back to Today"))].filter(Boolean));
 }

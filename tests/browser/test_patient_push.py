@@ -1,0 +1,111 @@
+"""Push in real Chromium: subscribing from Settings, a push shown by the service worker, and
+a tap on it opening the check-in.
+
+Headless Chromium has no push service, so ``pushManager.subscribe`` is stubbed to return a
+subscription on loopback (see TECH-NOTES); the push itself is a real push event delivered
+by DevTools ``ServiceWorker.deliverPushMessage``.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+from sqlalchemy import select
+
+from backend.extensions import db
+from backend.models import PushSubscription
+from tests.browser.test_patient_app import log_in, wait_for_worker
+
+ENDPOINT = "http://127.0.0.1:9/push/between-test-device"
+P256DH = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
+AUTH = "tBHItJI5svbpez7KI4CCXg"
+
+STUB = """(() => {
+  if (typeof PushManager === 'undefined') return;
+  const fake = {endpoint: %(endpoint)s, expirationTime: null, options: {},
+    getKey() { return null; },
+    toJSON() { return {endpoint: this.endpoint, expirationTime: null,
+                       keys: {p256dh: %(p256dh)s, auth: %(auth)s}}; },
+    unsubscribe() { window.__subscribed = false; return Promise.resolve(true); }};
+  PushManager.prototype.subscribe = function () { window.__subscribed = true; return Promise.resolve(fake); };
+  PushManager.prototype.getSubscription = function () {
+    return Promise.resolve(window.__subscribed ? fake : null); };
+})();""" % {"endpoint": json.dumps(ENDPOINT), "p256dh": json.dumps(P256DH), "auth": json.dumps(AUTH)}
+
+
+def test_a_push_shows_a_notification_and_a_tap_opens_the_checkin(live, context, page, patient_world):
+    context.add_init_script(STUB)
+    context.grant_permissions(["notifications"], origin=live.url)
+    log_in(page, patient_world["patient"])
+    wait_for_worker(page)
+
+    page.goto("/app/#/settings")
+    page.get_by_role("button", name="Turn reminders on").click()
+    page.get_by_text("Reminders are on for this phone.").wait_for()
+    with live.app_context():
+        sub = db.session.scalar(select(PushSubscription))
+        assert sub.endpoint == ENDPOINT and sub.user_id == patient_world["patient"].id
+
+    # A real push event, through DevTools.
+    cdp = context.new_cdp_session(page)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated",
+           lambda event: registrations.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    for _ in range(50):  # Playwright delivers CDP events only while it is waiting
+        if registrations:
+            break
+        page.wait_for_timeout(100)
+    assert registrations
+    registration_id = registrations[0]["registrationId"]
+    payload = {"title": "Time for your check-in", "body": "How is your leg today?",
+               "url": "/app/#/checkin", "tag": "checkin"}
+    page.goto("/app/#/")
+    page.get_by_role("heading", name="Hello, Maya").wait_for()
+    cdp.send("ServiceWorker.deliverPushMessage", {
+        "origin": live.url, "registrationId": registration_id, "data": json.dumps(payload)})
+    shown = []
+    deadline = time.monotonic() + 8
+    while not shown and time.monotonic() < deadline:
+        shown = page.evaluate("""() => navigator.serviceWorker.ready
+            .then(r => r.getNotifications())
+            .then(list => list.map(n => ({title: n.title, body: n.body, tag: n.tag, url: n.data.url,
+                                          actions: n.actions.map(a => a.action)})))""")
+        page.wait_for_timeout(100)
+    assert shown == [{"title": "Time for your check-in", "body": "How is your leg today?",
+                      "tag": "checkin", "url": "/app/#/checkin", "actions": ["checkin"]}]
+
+    # The tap: the service worker's notificationclick handler with that very notification.
+    worker = context.service_workers[0]
+    worker.evaluate("""async () => {
+        const [notification] = await self.registration.getNotifications();
+        self.dispatchEvent(new NotificationEvent('notificationclick', {notification}));
+    }""")
+    page.get_by_role("heading", name="Check in").wait_for()
+    assert page.url.endswith("#/checkin")
+
+
+def test_an_unreadable_push_still_shows_a_notification(live, context, page, patient_world):
+    context.grant_permissions(["notifications"], origin=live.url)
+    log_in(page, patient_world["patient"])
+    wait_for_worker(page)
+    cdp = context.new_cdp_session(page)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated",
+           lambda event: registrations.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    for _ in range(50):  # Playwright delivers CDP events only while it is waiting
+        if registrations:
+            break
+        page.wait_for_timeout(100)
+    assert registrations
+    cdp.send("ServiceWorker.deliverPushMessage", {
+        "origin": live.url, "registrationId": registrations[0]["registrationId"],
+        "data": "not json"})
+    titles = []
+    deadline = time.monotonic() + 8
+    while not titles and time.monotonic() < deadline:
+        titles = page.evaluate("""() => navigator.serviceWorker.ready
+            .then(r => r.getNotifications()).then(list => list.map(n => n.title))""")
+        page.wait_for_timeout(100)
+    assert titles == ["Between"]
