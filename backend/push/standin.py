@@ -98,8 +98,7 @@ class StandIn:
         self.count = 0
         self._script: dict[str, deque[Answer]] = defaultdict(deque)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", port), _handler_for(self))
         self._thread: threading.Thread | None = None
 
     # -- life cycle --------------------------------------------------------------------
@@ -214,6 +213,11 @@ class StandIn:
         with self._lock:
             return {"count": self.count, "refused": len(self.refused),
                     "received": sum(len(v) for v in self.received.values())}
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # senders open dozens of connections at once
+    daemon_threads = True
 
 
 def _handler_for(service: StandIn):
