@@ -54,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .api import errors
     from .auth import api as auth_api, views as auth_views
     from .checkins import api as checkins_api
+    from .course import api as course_api
     from .homework import api as homework_api
     from .panel import views as panel_views
     from .progress import api as progress_api
@@ -61,12 +62,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     errors.init_app(app)
     for blueprint in (api.bp, auth_api.bp, auth_views.bp, checkins_api.bp, homework_api.bp,
-                      progress_api.bp, panel_views.bp, reminders_api.bp, frontend.bp):
+                      progress_api.bp, panel_views.bp, reminders_api.bp, course_api.bp,
+                      frontend.bp):
         app.register_blueprint(blueprint)
     # The JSON API checks its own CSRF rule (see security.py); forms use Flask-WTF tokens.
     from .extensions import csrf
     for blueprint in (api.bp, auth_api.bp, checkins_api.bp, homework_api.bp, reminders_api.bp,
-                      progress_api.bp):
+                      progress_api.bp, course_api.bp):
         csrf.exempt(blueprint)
     cli.init_app(app)
     return app

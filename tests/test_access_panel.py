@@ -25,6 +25,12 @@ def _patient(suffix=""):
 
 
 ROWS = [
+    # The patient app's questionnaire endpoints (backend/course/api.py): the caller's own.
+    Row("GET", "/api/questionnaires", lambda w: "/api/questionnaires", "victim", own=True),
+    Row("POST", "/api/questionnaires/<slug>/responses",
+        lambda w: "/api/questionnaires/sbi/responses", "victim", own=True,
+        json=lambda w: {"answers": {"leg_pain": 2, "numbness_tingling": 1, "weakness": 0,
+                                    "sitting_pain": 2}}),
     Row("GET", "/panel/audit", lambda w: "/panel/audit", "practitioner", own=True),
     Row("GET", "/panel/exercises", lambda w: "/panel/exercises", "practitioner", own=True),
     Row("POST", "/panel/exercises", lambda w: "/panel/exercises", "practitioner", own=True,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -44,3 +44,24 @@ def course_progress(patient: User, now: datetime | None = None) -> CourseProgres
                                   Appointment.starts_at >= now)
         .order_by(Appointment.starts_at).limit(1))
     return CourseProgress(course, attended, upcoming)
+
+
+TIMEPOINTS = ("start", "mid", "end")
+
+
+def questionnaire_schedule(course: Course | None) -> list[tuple[str, date]]:
+    """Questionnaires are due at the start, the middle and the last day of the course."""
+    if course is None:
+        return []
+    length = course.weeks * 7
+    return [("start", course.start_date),
+            ("mid", course.start_date + timedelta(days=length // 2)),
+            ("end", course.start_date + timedelta(days=length - 1))]
+
+
+def due_timepoint(course: Course | None, answered: set[str], today: date) -> str | None:
+    """The unanswered time point of the course that is due by today, latest first."""
+    for timepoint, day in reversed(questionnaire_schedule(course)):
+        if day <= today and timepoint not in answered:
+            return timepoint
+    return None

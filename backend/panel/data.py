@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from ..course.service import current_course
+from ..course.service import current_course, questionnaire_schedule
 from ..extensions import db
 from ..models import (Alert, AlertKind, Appointment, AppointmentStatus, Assignment, CheckIn,
                       Completion, Course, Questionnaire, QuestionnaireResponse, User)
@@ -189,13 +189,7 @@ def questionnaire_scores(patient: User) -> list[Scores]:
 
 
 def schedule(course: Course | None) -> list[tuple[str, date]]:
-    """Questionnaires are due at the start, the middle and the end of the course."""
-    if course is None:
-        return []
-    length = course.weeks * 7
-    return [("start", course.start_date),
-            ("mid", course.start_date + timedelta(days=length // 2)),
-            ("end", course.start_date + timedelta(days=length - 1))]
+    return questionnaire_schedule(course)
 
 
 def sessions(patient: User) -> list[Appointment]:
