@@ -195,13 +195,14 @@ if ("serviceWorker" in navigator) {
 }
 
 async function start() {
-  if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("sw.js", { scope: "./" }).catch((err) => console.error("service worker", err));
-  }
   await loadMe();
   await render();
   updateBadge();
   flush(); // entries left from last time go now
+  // Registered after the first screen is up, so precaching never competes with it.
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("sw.js", { scope: "./" }).catch((err) => console.error("service worker", err));
+  }
 }
 
 start();
