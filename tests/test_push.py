@@ -304,3 +304,22 @@ def test_retry_after_is_read_as_seconds(value, seconds):
 ])
 def test_only_known_push_services_are_accepted(endpoint, loopback, ok):
     assert (endpoint_problem(endpoint, loopback) is None) is ok
+
+
+def test_a_retry_for_one_device_does_not_repeat_the_push_on_another(app, factory, service,
+                                                                    sender):
+    patient = factory.patient()
+    phone, tablet = service.subscriber(), service.subscriber()
+    device(patient, phone)
+    device(patient, tablet)
+    service.answer(tablet, 503)
+    now = utcnow()
+    message_id = queue(patient, due_at=now)
+
+    outbox.send_due(sender, WORKER, now=now)
+    assert message(message_id).status == "pending"
+    outbox.send_due(sender, WORKER, now=now + timedelta(seconds=31))
+
+    assert len(service.payloads(phone)) == 1
+    assert len(service.payloads(tablet)) == 1
+    assert message(message_id).status == "sent"
