@@ -41,6 +41,7 @@ FIRST_BACKOFF = timedelta(seconds=30)
 KEEP_FINISHED = timedelta(days=30)
 HOMEWORK_NEWS_DELAY = timedelta(minutes=2)  # several changes in a row become one push
 FINAL = ("sent", "failed", "expired")
+INSERT_CHUNK = 500  # rows per INSERT: SQLite allows 32,766 bound values per statement
 
 
 @dataclass(frozen=True)
@@ -97,10 +98,13 @@ def insert_if_absent(rows: list[dict]) -> int:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = (insert(OutboxMessage).values(rows)
-            .on_conflict_do_nothing(index_elements=["occurrence_key"])
-            .returning(OutboxMessage.id))
-    return len(db.session.execute(stmt).all())
+    inserted = 0
+    for start in range(0, len(rows), INSERT_CHUNK):
+        stmt = (insert(OutboxMessage).values(rows[start:start + INSERT_CHUNK])
+                .on_conflict_do_nothing(index_elements=["occurrence_key"])
+                .returning(OutboxMessage.id))
+        inserted += len(db.session.execute(stmt).all())
+    return inserted
 
 
 # -- what is due ---------------------------------------------------------------------------
