@@ -279,3 +279,21 @@ def test_a_patient_with_no_data_still_gets_pages(panel, factory, practitioner):
 def test_unknown_ids_are_404(panel):
     assert panel.get("/panel/patients/999999").status_code == 404
     assert panel.get("/panel/patients/99999999999999999999").status_code == 404
+
+
+def test_pages_keep_to_the_content_security_policy(panel, factory, practitioner):
+    """No inline style attributes or inline scripts: the CSP would block them."""
+    import re
+
+    patient = factory.patient(practitioner)
+    days_of_pain(factory, patient, 6, 4)
+    red_flag(factory, patient)
+    pages = ["/panel/", "/panel/exercises", "/panel/audit", "/panel/patients/new",
+             f"/panel/patients/{patient.id}", f"/panel/patients/{patient.id}/report"]
+    invite = post(panel, "/panel/patients", display_name="QR Person", email="qr@example.test")
+    for path, html in [(p, panel.get(p).get_data(as_text=True)) for p in pages] + [
+            ("invite", invite.get_data(as_text=True))]:
+        assert not re.search(r"\sstyle=", html), path
+        assert not re.search(r"<style", html), path
+        assert not re.search(r"<script(?![^>]*\ssrc=)", html), path
+        assert not re.search(r"\son[a-z]+=", html), path

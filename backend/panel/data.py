@@ -70,6 +70,19 @@ class Change:
         return 100 * self.points / self.baseline
 
     @property
+    def target(self) -> float | None:
+        """The score that would be a meaningful improvement: 2 points or 30 % lower."""
+        if self.baseline is None:
+            return None
+        return max(0.0, self.baseline - WORSE_POINTS, self.baseline * (1 - WORSE_FRACTION))
+
+    @property
+    def direction(self) -> str:
+        if self.points is None:
+            return ""
+        return "better" if self.points > 0 else "worse" if self.points < 0 else "no change"
+
+    @property
     def responder(self) -> bool:
         """A meaningful improvement (Ostelo 2008): 2 points or 30 % better."""
         return self.points is not None and (self.points >= WORSE_POINTS or (

@@ -24,6 +24,7 @@ from .forms import FormError
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 
 AUDIT_PAGE = 100
+REPORT_DAYS = 180  # the report's chart: the course, up to six months back
 
 
 def clinic_today():
@@ -70,15 +71,12 @@ def index():
 def patient(patient_id: int):
     patient = patient_or_404(patient_id)
     today = clinic_today()
-    start = today - timedelta(days=data.CHART_DAYS - 1)
+    # Eight weeks at most, starting with the first data (or the course) when that is later.
+    first = data.baseline_start(patient) or today
+    start = max(today - timedelta(days=data.CHART_DAYS - 1), min(first, today - timedelta(days=13)))
     points = data.daily(patient, start, today)
     changes = data.pain_changes(patient, today)
     course = current_course(patient)
-    leg = changes["leg"]
-    target = None
-    if leg.baseline is not None:
-        target = max(0.0, leg.baseline - triage.WORSE_POINTS,
-                     leg.baseline * (1 - triage.WORSE_FRACTION))
     library = list(db.session.scalars(
         select(Exercise).where((Exercise.clinic_id.is_(None))
                                | (Exercise.clinic_id == patient.clinic_id))
@@ -89,7 +87,7 @@ def patient(patient_id: int):
     audit.record("patient.read", patient, target=f"patient:{patient.id}")
     page = render_template(
         "panel/patient.html", patient=patient, today=today, changes=changes,
-        pain_svg=charts.pain_chart(points, target), sitting_svg=charts.sitting_chart(points),
+        pain_svg=charts.pain_chart(points, changes["leg"].target), sitting_svg=charts.sitting_chart(points),
         chart_start=start, adherence=data.adherence(patient, today),
         recent_adherence=data.adherence(patient, today, since=today - timedelta(days=6)),
         scores=scores, schedule=data.schedule(course),
@@ -112,7 +110,11 @@ def _report_summary(patient_id: int, action: str) -> data.Summary:
 @practitioner_required
 def report(patient_id: int):
     summary = _report_summary(patient_id, "report.read")
-    page = render_template("panel/report.html", s=summary, clinic=current_user.clinic)
+    start = max(summary.first_day or summary.today, summary.today - timedelta(days=REPORT_DAYS))
+    chart = charts.pain_chart(data.daily(summary.patient, min(start, summary.today - timedelta(
+        days=13)), summary.today), summary.changes["leg"].target)
+    page = render_template("panel/report.html", s=summary, clinic=current_user.clinic,
+                           chart=chart)
     db.session.commit()
     return page
 
