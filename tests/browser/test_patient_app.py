@@ -214,3 +214,70 @@ def test_logout_leaves_no_health_data_on_the_device(live, context, page, patient
     context.set_offline(True)
     page.reload()
     page.get_by_role("heading", name="Log in to Between").wait_for()
+
+
+def test_server_errors_keep_the_entry_and_a_refused_entry_waits_for_the_patient(
+        live, chromium, patient_world):
+    # Playwright cannot route requests made under a service worker: this test runs without.
+    context = chromium.new_context(base_url=live.url, viewport={"width": 360, "height": 780},
+                                   service_workers="block")
+    page = context.new_page()
+    log_in(page, patient_world["patient"])
+    answers = iter([(500, {"error": {"code": "internal", "message": "Oops", "fields": {}}}),
+                    (422, {"error": {"code": "invalid", "message": "Some fields need another look.",
+                                     "fields": {"note": "too long"}}})])
+
+    def fault(route):
+        status, body = next(answers, (None, None))
+        if status is None:
+            route.continue_()
+        else:
+            route.fulfill(status=status, content_type="application/json", body=json.dumps(body))
+
+    page.route("**/api/checkins", fault)
+    quick_checkin(page, 4, 2)                      # 500: kept, waiting
+    page.get_by_text("1 entry waiting to send").wait_for()
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")  # retry: 422 now
+    page.get_by_text("1 needs your attention").wait_for()
+    page.reload()
+    attention = page.get_by_role("region", name="Entries that need your attention")
+    attention.get_by_text("Some fields need another look.").wait_for()
+    assert count(live, CheckIn) == 0
+    attention.get_by_role("button", name="Edit").click()
+    page.get_by_role("heading", name="Check in").wait_for()
+    assert page.get_by_role("group", name="Leg pain").get_by_role("radio", name="4").is_checked()
+    page.get_by_role("button", name="Save check-in").click()
+    page.get_by_role("heading", name="Hello, Maya").wait_for()
+    assert wait_until(lambda: count(live, CheckIn) == 1)
+    assert page.evaluate("() => BetweenQueue.all().then(items => items.length)") == 0
+    context.close()
+
+
+def test_an_expired_session_asks_to_log_in_and_keeps_the_queue(live, context, page, patient_world):
+    log_in(page, patient_world["patient"])
+    context.clear_cookies()                        # the session ran out
+    page.goto("/app/#/checkin")
+    page.get_by_role("group", name="Leg pain").get_by_role("radio", name="3", exact=True).check()
+    page.get_by_role("group", name="Back pain").get_by_role("radio", name="1", exact=True).check()
+    page.get_by_role("button", name="None of these").click()
+    page.get_by_role("button", name="Save check-in").click()
+    page.get_by_role("heading", name="Please log in again").wait_for()
+    page.get_by_text("1 entry is saved on this phone").wait_for()
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    assert wait_until(lambda: count(live, CheckIn) == 1)
+
+
+def test_reminder_times_are_saved_from_settings(live, page, patient_world):
+    from backend.models import ReminderPreference
+
+    log_in(page, patient_world["patient"])
+    page.goto("/app/#/settings")
+    page.get_by_label("Check-in time").fill("19:30")
+    page.get_by_role("checkbox", name="Sun").uncheck()
+    page.get_by_role("button", name="Save reminder times").click()
+    page.get_by_text("Reminder times saved.").wait_for()
+    with live.app_context():
+        pref = db.session.get(ReminderPreference, patient_world["patient"].id)
+        assert pref.checkin_time.strftime("%H:%M") == "19:30"
+        assert 7 not in pref.days
