@@ -9,6 +9,7 @@ import json
 import logging
 from datetime import timedelta
 from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -323,3 +324,17 @@ def test_a_retry_for_one_device_does_not_repeat_the_push_on_another(app, factory
     assert len(service.payloads(phone)) == 1
     assert len(service.payloads(tablet)) == 1
     assert message(message_id).status == "sent"
+
+
+def test_the_vapid_key_can_come_from_the_environment(app, monkeypatch):
+    from py_vapid import Vapid
+    from py_vapid.utils import b64urlencode
+
+    key = Vapid()
+    key.generate_keys()
+    raw = key.private_key.private_numbers().private_value.to_bytes(32, "big")
+    monkeypatch.setenv("VAPID_PRIVATE_KEY", b64urlencode(raw))
+    app.extensions.pop("between_vapid", None)
+    expected = Vapid(key.private_key).sign({"aud": "https://x.test", "sub": "mailto:a@b.test"})
+    assert signer(app).public_key == expected["Authorization"].rsplit("k=", 1)[1]
+    assert not (Path(app.instance_path) / "vapid_private.pem").exists()
