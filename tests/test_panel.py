@@ -1,8 +1,8 @@
 """The practitioner panel's pages: the triage list, a patient's page, report, audit log."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 
 from backend.extensions import db
 from backend.models import (RED_FLAGS, Alert, AlertKind, AuditEvent, Completion, Course,
@@ -196,7 +196,7 @@ def test_the_list_query_count_does_not_grow_with_patients(app, panel, factory, p
 def test_acknowledging_a_red_flag_records_who_and_when(panel, factory, practitioner):
     patient = factory.patient(practitioner)
     alert = red_flag(factory, patient)
-    response = post(panel, f"/panel/alerts/{alert.id}/acknowledge", next="list")
+    response = post(panel, f"/panel/alerts/{alert.id}/acknowledge")
     assert response.status_code == 303
     db.session.expire_all()
     assert alert.acknowledged_by_id == practitioner.id

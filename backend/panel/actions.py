@@ -11,7 +11,7 @@ import re
 from datetime import datetime, timedelta
 
 import segno
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -27,7 +27,7 @@ from ..models import (Alert, Appointment, AppointmentStatus, Assignment, Course,
 from ..reminders.outbox import notify_new_homework
 from ..timeutil import zone
 from .forms import Form, FormError
-from .views import bp, clinic_today
+from .views import bp
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ACUPOINT = re.compile(r"^[A-Za-z]{1,4}\s?\d{0,3}$")
@@ -55,9 +55,6 @@ def acknowledge_alert(alert_id: int):
                      kind=alert.kind.value)
     db.session.commit()
     flash(f"Alert for {patient.display_name} marked as seen.")
-    back = request.form.get("next")
-    if back == "list":
-        return redirect(url_for("panel.index"), code=303)
     return _patient_page(patient, "#alerts")
 
 

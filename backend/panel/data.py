@@ -236,10 +236,17 @@ class Summary:
     red_flags: int
     open_red_flags: int
     first_day: date | None
+    points: list[DayPoint]  # for the chart: from the first data, at most REPORT_DAYS back
+
+
+REPORT_DAYS = 180
 
 
 def summary(patient: User, today: date) -> Summary:
     course = current_course(patient)
+    first_day = baseline_start(patient)
+    chart_start = max(first_day or today, today - timedelta(days=REPORT_DAYS - 1))
+    chart_start = min(chart_start, today - timedelta(days=13))
     appts = sessions(patient)
     if course is not None:
         appts = [a for a in appts if a.course_id == course.id]
@@ -251,4 +258,4 @@ def summary(patient: User, today: date) -> Summary:
         missed=sum(a.status is AppointmentStatus.MISSED for a in appts),
         scores=[s for s in questionnaire_scores(patient) if s.responses],
         red_flags=len(flags), open_red_flags=sum(a.acknowledged_at is None for a in flags),
-        first_day=baseline_start(patient))
+        first_day=first_day, points=daily(patient, chart_start, today))

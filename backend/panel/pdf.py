@@ -28,6 +28,58 @@ def change_line(change: Change, unit: str = "") -> str:
             f"in the last 7 days: {abs(change.points):.1f}{unit}{percent} {direction}")
 
 
+LEG = (164, 22, 26)
+BACK = (31, 95, 139)
+TARGET = (43, 122, 61)
+GRID = (210, 215, 220)
+
+
+def _chart(pdf: FPDF, s: Summary, height: float = 38.0) -> None:
+    """Leg pain (solid) and back pain (thin) a day, 0-10, with the meaningful-change line."""
+    points = s.points
+    if not any(p.leg is not None for p in points):
+        return
+    left, top = pdf.l_margin + 8, pdf.get_y() + 2
+    width = pdf.w - pdf.r_margin - left
+
+    def x(index: int) -> float:
+        return left + width * index / max(1, len(points) - 1)
+
+    def y(value: float) -> float:
+        return top + height * (1 - value / 10)
+
+    pdf.set_font("Helvetica", "", 7)
+    pdf.set_draw_color(*GRID)
+    pdf.set_line_width(0.1)
+    for tick in (0, 2, 4, 6, 8, 10):
+        pdf.line(left, y(tick), left + width, y(tick))
+        pdf.text(left - 5, y(tick) + 1, str(tick))
+    step = max(1, len(points) // 6)
+    for index in range(0, len(points), step):
+        pdf.text(x(index) - 4, top + height + 4, f"{points[index].day:%d %b}")
+    target = s.changes["leg"].target
+    if target is not None:
+        pdf.set_draw_color(*TARGET)
+        pdf.set_dash_pattern(dash=1, gap=1)
+        pdf.line(left, y(target), left + width, y(target))
+        pdf.set_dash_pattern()
+    for attr, colour, line_width in (("back", BACK, 0.3), ("leg", LEG, 0.6)):
+        pdf.set_draw_color(*colour)
+        pdf.set_line_width(line_width)
+        previous = None
+        for index, point in enumerate(points):
+            value = getattr(point, attr)
+            if value is not None and previous is not None:
+                pdf.line(x(previous[0]), y(previous[1]), x(index), y(value))
+            previous = (index, value) if value is not None else None
+    pdf.set_draw_color(0, 0, 0)
+    pdf.set_y(top + height + 6)
+    pdf.set_font("Helvetica", "I", 8)
+    pdf.cell(0, 4, "Red: leg pain. Blue: back pain. Green dashes: meaningful improvement "
+                   "(2 points or 30 % below the first week).", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+
+
 def report_pdf(s: Summary, clinic_name: str) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
@@ -55,6 +107,7 @@ def report_pdf(s: Summary, clinic_name: str) -> bytes:
                               "acknowledged. Red flags mean urgent medical care."])
     leg = s.changes["leg"]
     section("Leg pain (0-10, primary measure)", [change_line(leg), leg.verdict])
+    _chart(pdf, s)
     section("Back pain (0-10)", [change_line(s.changes["back"])])
     sitting = s.changes["sitting"]
     section("Sitting (minutes a day)", [change_line(sitting, " min")])

@@ -24,7 +24,6 @@ from .forms import FormError
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 
 AUDIT_PAGE = 100
-REPORT_DAYS = 180  # the report's chart: the course, up to six months back
 
 
 def clinic_today():
@@ -35,8 +34,13 @@ def clinic_today():
 def bad_form(error: FormError):
     """Bad input: say what to fix; nothing of the request is saved."""
     db.session.rollback()
-    return render_template("panel/form_error.html", fields=error.fields,
-                           back=request.referrer), 422
+    return render_template("panel/form_error.html", fields=error.fields, back=_back()), 422
+
+
+def _back() -> str | None:
+    """The page the form was on, if it is one of ours (a link back, never elsewhere)."""
+    referrer = request.referrer or ""
+    return referrer if referrer.startswith(request.host_url) else None
 
 
 @bp.errorhandler(CSRFError)
@@ -47,7 +51,7 @@ def bad_token(error: CSRFError):
         return current_app.login_manager.unauthorized()
     if not current_user.is_practitioner:
         return "The practitioner panel is for practitioners.", 403
-    return render_template("panel/form_error.html", back=request.referrer, fields={
+    return render_template("panel/form_error.html", back=_back(), fields={
         "The form": "had expired or was sent from elsewhere; reload the page and try again"}), 400
 
 
@@ -110,9 +114,7 @@ def _report_summary(patient_id: int, action: str) -> data.Summary:
 @practitioner_required
 def report(patient_id: int):
     summary = _report_summary(patient_id, "report.read")
-    start = max(summary.first_day or summary.today, summary.today - timedelta(days=REPORT_DAYS))
-    chart = charts.pain_chart(data.daily(summary.patient, min(start, summary.today - timedelta(
-        days=13)), summary.today), summary.changes["leg"].target)
+    chart = charts.pain_chart(summary.points, summary.changes["leg"].target)
     page = render_template("panel/report.html", s=summary, clinic=current_user.clinic,
                            chart=chart)
     db.session.commit()
