@@ -267,3 +267,18 @@ def test_old_finished_messages_are_pruned(app, factory):
     assert outbox.prune() == 1
     db.session.commit()
     assert db.session.scalars(db.select(OutboxMessage.occurrence_key)).all() == ["fresh"]
+
+
+def test_homework_news_after_the_last_push_went_out_is_pushed_again(app, factory, service,
+                                                                     senders):
+    patient = factory.patient(timezone="UTC")
+    preferences(patient, timezone="UTC")
+    phone = service.subscriber()
+    device(patient, phone)
+    outbox.notify_new_homework(patient)
+    db.session.commit()
+    outbox.send_due(senders[0], "clock", utcnow() + timedelta(minutes=3))
+    outbox.notify_new_homework(patient)  # another change, after the first push was sent
+    db.session.commit()
+    outbox.send_due(senders[0], "clock", utcnow() + timedelta(minutes=3))
+    assert [p["tag"] for p in service.payloads(phone)] == ["homework_new", "homework_new"]

@@ -41,6 +41,7 @@ FIRST_BACKOFF = timedelta(seconds=30)
 KEEP_FINISHED = timedelta(days=30)
 HOMEWORK_NEWS_DELAY = timedelta(minutes=2)  # several changes in a row become one push
 FINAL = ("sent", "failed", "expired")
+TEST_INTERVAL = timedelta(minutes=1)  # the "send me a test" button, at most this often
 INSERT_CHUNK = 500  # rows per INSERT: SQLite allows 32,766 bound values per statement
 
 
@@ -223,27 +224,33 @@ def _upcoming_appointments(user_ids: list[int], now: datetime) -> dict[int, list
 def notify_new_homework(patient: User) -> None:
     """Queue a "you have new homework" push for ``patient``. Adds to the session; no commit.
 
-    Changes within the same ten minutes share one push, sent two minutes after the first
-    (or when the patient's quiet hours end).
+    The push leaves two minutes after the change (or when the patient's quiet hours end);
+    further changes before then ride on the same push.
     """
     has_device = db.session.scalar(
         select(exists().where(PushSubscription.user_id == patient.id)))
-    if not has_device:
+    waiting = db.session.scalar(select(exists().where(
+        OutboxMessage.user_id == patient.id, OutboxMessage.kind == "homework_new",
+        OutboxMessage.status == "pending")))
+    if not has_device or waiting:
         return
     now = utcnow()
     pref = preferences_for(patient)
     due_at = schedule.quiet_end_after(now + HOMEWORK_NEWS_DELAY, plan_for(pref, True))
-    bucket = now.replace(minute=now.minute - now.minute % 10, second=0, microsecond=0)
     insert_if_absent([_row(patient.id, "homework_new",
-                           f"{patient.id}:homework_new:{bucket:%Y-%m-%dT%H:%M}", due_at)])
+                           f"{patient.id}:homework_new:{now.isoformat()}", due_at)])
 
 
 def queue_test(user: User) -> int | None:
     """Queue a test push (at most one a minute); its id, or None if one was just queued."""
     now = utcnow()
-    key = f"{user.id}:test:{now:%Y-%m-%dT%H:%M}"
-    if not insert_if_absent([_row(user.id, "test", key, now)]):
+    recent = db.session.scalar(select(exists().where(
+        OutboxMessage.user_id == user.id, OutboxMessage.kind == "test",
+        OutboxMessage.created_at > now - TEST_INTERVAL)))
+    if recent:
         return None
+    key = f"{user.id}:test:{now.isoformat()}"
+    insert_if_absent([_row(user.id, "test", key, now)])
     return db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.occurrence_key == key))
 
 
