@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import (Alert, AlertKind, Appointment, AppointmentStatus, Assignment, CheckIn,
                       Completion, Course, Questionnaire, QuestionnaireResponse, User)
 from ..timeutil import local_date
-from .triage import BASELINE_DAYS, WORSE_FRACTION, WORSE_POINTS
+from .triage import BASELINE_DAYS, MEANINGFUL_FRACTION, MEANINGFUL_POINTS
 
 CHART_DAYS = 56  # eight weeks on screen; the report covers the whole course
 
@@ -74,7 +74,7 @@ class Change:
         """The score that would be a meaningful improvement: 2 points or 30 % lower."""
         if self.baseline is None:
             return None
-        return max(0.0, self.baseline - WORSE_POINTS, self.baseline * (1 - WORSE_FRACTION))
+        return max(0.0, self.baseline - MEANINGFUL_POINTS, self.baseline * (1 - MEANINGFUL_FRACTION))
 
     @property
     def direction(self) -> str:
@@ -85,13 +85,13 @@ class Change:
     @property
     def responder(self) -> bool:
         """A meaningful improvement (Ostelo 2008): 2 points or 30 % better."""
-        return self.points is not None and (self.points >= WORSE_POINTS or (
-            self.percent is not None and self.percent >= 100 * WORSE_FRACTION))
+        return self.points is not None and (self.points >= MEANINGFUL_POINTS or (
+            self.percent is not None and self.percent >= 100 * MEANINGFUL_FRACTION))
 
     @property
     def worse(self) -> bool:
-        return self.points is not None and (-self.points >= WORSE_POINTS or (
-            self.percent is not None and -self.percent >= 100 * WORSE_FRACTION))
+        return self.points is not None and (-self.points >= MEANINGFUL_POINTS or (
+            self.percent is not None and -self.percent >= 100 * MEANINGFUL_FRACTION))
 
     @property
     def verdict(self) -> str:

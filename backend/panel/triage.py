@@ -28,8 +28,8 @@ from ..extensions import db
 from ..models import Alert, AlertKind, Assignment, CheckIn, Completion, Course, Role, User
 from ..timeutil import local_date
 
-WORSE_POINTS = 2.0
-WORSE_FRACTION = 0.30
+MEANINGFUL_POINTS = 2.0  # Ostelo 2008: a change of 2 points on 0-10, or 30 %,
+MEANINGFUL_FRACTION = 0.30  # counts, better or worse
 BASELINE_DAYS = 7
 RECENT_DAYS = 7
 QUIET_DAYS = 3
@@ -79,7 +79,7 @@ def is_worse(baseline: float | None, recent: float | None) -> bool:
     if baseline is None or recent is None:
         return False
     rise = recent - baseline
-    return rise >= WORSE_POINTS or (baseline > 0 and rise / baseline >= WORSE_FRACTION)
+    return rise >= MEANINGFUL_POINTS or (baseline > 0 and rise / baseline >= MEANINGFUL_FRACTION)
 
 
 def search_filter(query: str):
