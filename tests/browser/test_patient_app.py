@@ -254,8 +254,12 @@ def test_server_errors_keep_the_entry_and_a_refused_entry_waits_for_the_patient(
 
 
 def test_an_expired_session_asks_to_log_in_and_keeps_the_queue(live, context, page, patient_world):
-    log_in(page, patient_world["patient"])
-    context.clear_cookies()                        # the session ran out
+    patient = patient_world["patient"]
+    log_in(page, patient)
+    with live.app_context():                       # the session ends (e.g. logged out elsewhere)
+        from backend.models import User
+        db.session.get(User, patient.id).session_version += 1
+        db.session.commit()
     page.goto("/app/#/checkin")
     page.get_by_role("group", name="Leg pain").get_by_role("radio", name="3", exact=True).check()
     page.get_by_role("group", name="Back pain").get_by_role("radio", name="1", exact=True).check()
