@@ -297,3 +297,25 @@ def test_pages_keep_to_the_content_security_policy(panel, factory, practitioner)
         assert not re.search(r"<style", html), path
         assert not re.search(r"<script(?![^>]*\ssrc=)", html), path
         assert not re.search(r"\son[a-z]+=", html), path
+
+
+def test_deactivated_patients_come_last_unless_a_red_flag_is_open(panel, factory,
+                                                                  practitioner):
+    gone = factory.patient(practitioner, display_name="Aaron Gone", active=False)
+    factory.patient(practitioner, display_name="Zed Here")
+    html = panel.get("/panel/").get_data(as_text=True)
+    assert names_in_order(html, ["Aaron Gone", "Zed Here"]) == ["Zed Here", "Aaron Gone"]
+    assert "deactivated" in html
+    red_flag(factory, gone)
+    html = panel.get("/panel/").get_data(as_text=True)
+    assert names_in_order(html, ["Aaron Gone", "Zed Here"]) == ["Aaron Gone", "Zed Here"]
+
+
+def test_the_audit_log_pages_back_in_time(panel, factory, practitioner):
+    patient = factory.patient(practitioner)
+    for _ in range(3):
+        panel.get(f"/panel/patients/{patient.id}")
+    first = db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "patient.read")
+                              .order_by(AuditEvent.id).limit(1))
+    html = panel.get(f"/panel/audit?before={first + 1}").get_data(as_text=True)
+    assert html.count("patient.read") == 1

@@ -173,7 +173,8 @@ def patients_needing_attention(clinic_id: int, today: date, query: str = "",
 
     for row in rows.values():
         _explain(row, today)
-    return sorted(rows.values(), key=lambda r: (not r.patient.active, r.rank,
+    # An open red flag stays on top even for a deactivated patient: it is never buried.
+    return sorted(rows.values(), key=lambda r: (r.rank > 0, not r.patient.active, r.rank,
                                                 r.patient.display_name.lower()))
 
 

@@ -147,7 +147,10 @@ def audit_log():
     before = request.args.get("before", type=int)
     if before:
         stmt = stmt.where(AuditEvent.id < before)
-    events = db.session.execute(stmt.order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE)).all()
+    # Newest first along the (clinic_id, at) index; ids grow with time, so "older" pages
+    # continue below the last id shown.
+    events = db.session.execute(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                                .limit(AUDIT_PAGE)).all()
     names = dict(db.session.execute(
         select(User.id, User.display_name).where(User.clinic_id == current_user.clinic_id,
                                                  User.role == Role.PATIENT)).all())
