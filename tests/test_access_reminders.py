@@ -10,7 +10,8 @@ from backend.push.standin import StandIn
 from tests.access import SECRET, Row, build_world, check_row
 from tests.conftest import ApiClient
 
-KEYS = {"p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+KEYS = {"p256dh": ("BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1Xbjh"
+                   "azAkj7I99e8QcYP7DkM"),
         "auth": "tBHItJI5svbpez7KI4CCXg"}
 PREFERENCES = {"timezone": "Europe/London", "days": [1, 2, 3], "checkin_enabled": True,
                "checkin_time": "20:00", "homework_enabled": False, "homework_times": [],

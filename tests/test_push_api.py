@@ -36,7 +36,8 @@ def logged_in(api, patient):
 
 def owners() -> dict[str, int]:
     db.session.rollback()
-    return dict(db.session.execute(db.select(PushSubscription.endpoint, PushSubscription.user_id)).all())
+    rows = db.session.execute(db.select(PushSubscription.endpoint, PushSubscription.user_id))
+    return dict(rows.all())
 
 
 def valid_preferences(**changes) -> dict:
@@ -145,7 +146,8 @@ def test_an_endpoint_alone_does_not_take_over_someone_elses_subscription(api, ot
 
 @pytest.mark.parametrize("method, path, body", [
     ("get", "/api/push/key", None),
-    ("post", SUBS, {"endpoint": "https://fcm.googleapis.com/x", "keys": {"p256dh": "a", "auth": "b"}}),
+    ("post", SUBS, {"endpoint": "https://fcm.googleapis.com/x",
+                    "keys": {"p256dh": "a", "auth": "b"}}),
     ("delete", SUBS, {"endpoint": "https://fcm.googleapis.com/x"}),
     ("post", "/api/push/test", None),
     ("get", PREFS, None),

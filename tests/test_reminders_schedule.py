@@ -98,7 +98,8 @@ def test_only_the_chosen_weekdays():
 
 
 def test_quiet_hours_silence_reminders_that_fall_inside_them():
-    plan = Plan(timezone=LONDON, checkin_time=time(22, 30), homework_times=(time(6, 45), time(7, 0)),
+    plan = Plan(timezone=LONDON, checkin_time=time(22, 30),
+                homework_times=(time(6, 45), time(7, 0)),
                 quiet=(time(22, 0), time(7, 0)))
     found = due(plan, utc(2026, 6, 1), utc(2026, 6, 3))
     assert {(o.kind, o.local_time) for o in found} == {("homework", time(7, 0))}

@@ -133,13 +133,15 @@ class Sender:
                    "Urgency": push.urgency if push.urgency in URGENCIES else "normal"}
         if push.topic:
             headers["Topic"] = push.topic
-        subscription = {"endpoint": push.endpoint, "keys": {"p256dh": push.p256dh, "auth": push.auth}}
+        subscription = {"endpoint": push.endpoint,
+                        "keys": {"p256dh": push.p256dh, "auth": push.auth}}
         try:
             response = WebPusher(subscription, requests_session=self.session).send(
                 push.data, headers=headers, ttl=max(1, int(push.ttl)), timeout=self.timeout,
                 content_encoding="aes128gcm")
         except requests.RequestException as exc:  # timeouts, refused or reset connections
-            return Outcome("retry", detail=f"{type(exc).__name__} talking to {origin_of(push.endpoint)}")
+            return Outcome("retry",
+                           detail=f"{type(exc).__name__} talking to {origin_of(push.endpoint)}")
         except (WebPushException, ValueError) as exc:  # keys that cannot be used
             log.error("push to %s not possible: %s", origin_of(push.endpoint), exc)
             return Outcome("failed", detail=str(exc)[:200])

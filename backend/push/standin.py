@@ -107,8 +107,8 @@ class StandIn:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def start(self) -> StandIn:
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True,
-                                        name="push-standin")
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True, name="push-standin")
         self._thread.start()
         return self
 
@@ -137,7 +137,8 @@ class StandIn:
         """Answer the next ``times`` pushes to ``subscriber`` with ``status``, then 201 again."""
         headers = {"Retry-After": retry_after} if retry_after else {}
         with self._lock:
-            self._script[subscriber.token].extend(Answer(status, headers, delay) for _ in range(times))
+            self._script[subscriber.token].extend(Answer(status, headers, delay)
+                                                  for _ in range(times))
 
     def forget(self, subscriber: Subscriber) -> None:
         """The browser unsubscribed: pushes now get 410 Gone."""

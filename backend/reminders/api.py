@@ -82,7 +82,8 @@ def send_test():
         raise ApiError(409, "no_device", "Turn on notifications on this device first.")
     message_id = outbox.queue_test(current_user)
     if message_id is None:
-        raise ApiError(429, "test_sent_recently", "A test was sent a moment ago; try again in a minute.")
+        raise ApiError(429, "test_sent_recently",
+                       "A test was sent a moment ago; try again in a minute.")
     # Commit before talking to push services: on SQLite the open request transaction holds
     # the write lock, and sending can take seconds.
     db.session.commit()

@@ -187,7 +187,8 @@ def aiohttp_variant(app, origin: str, count: int, keys: dict, in_flight: int = 5
 
     async def run() -> float:
         timeout = aiohttp.ClientTimeout(connect=3, sock_read=10)
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=in_flight)) as session:
+        connector = aiohttp.TCPConnector(limit=in_flight)
+        async with aiohttp.ClientSession(connector=connector) as session:
             gate = asyncio.Semaphore(in_flight)
 
             async def one(i: int) -> int:
