@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.extensions import db
-from backend.models import AuditEvent, CheckIn, Completion, Course, User
+from backend.models import AuditEvent, CheckIn, Course, User, utcnow
 from backend.progress import maths
 from tests.conftest import PASSWORD, checkin_body
 
@@ -75,11 +75,9 @@ def test_a_responder_improves_by_two_points_or_thirty_percent(baseline, current,
 
 def test_sitting_link_needs_fourteen_paired_days_and_then_finds_the_relation():
     # Leg pain the next day = 2 + 1 point per hour sat the day before, exactly.
-    entries = []
-    for n in range(15):
-        minutes = 60 * (n % 5 + 1)
-        entries.append(maths.Entry(day(n), leg=int(2 + (60 * ((n - 1) % 5 + 1)) / 60) if n else 3,
-                                   back=2, sitting=minutes))
+    hours = [1, 2, 3, 4, 5] * 3
+    entries = [maths.Entry(day(n), leg=2 + hours[n - 1] if n else 3, back=2, sitting=60 * hours[n])
+               for n in range(15)]
     days = maths.daily(entries, {}, [], day(0), day(14))
     link = maths.sitting_link(days)
     assert link.pairs == 14 and link.enough
@@ -93,7 +91,6 @@ def test_sitting_link_needs_fourteen_paired_days_and_then_finds_the_relation():
 
 def _log(patient, n: int, leg: int, back: int = 3, sitting: int | None = None, today=None):
     local = (today or date.today()) - timedelta(days=n)
-    from backend.models import utcnow
     return CheckIn(patient_id=patient.id, recorded_at=utcnow() - timedelta(days=n),
                    local_date=local, leg_pain=leg, back_pain=back, sitting_minutes=sitting,
                    red_flag_answers={}, has_red_flag=False)

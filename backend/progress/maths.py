@@ -59,14 +59,14 @@ class Day:
 
     def as_dict(self) -> dict:
         return {"date": self.day.isoformat(), "entries": self.entries,
-                "leg_mean": _round(self.leg_mean), "leg_max": self.leg_max,
-                "back_mean": _round(self.back_mean), "back_max": self.back_max,
+                "leg_mean": rounded(self.leg_mean), "leg_max": self.leg_max,
+                "back_mean": rounded(self.back_mean), "back_max": self.back_max,
                 "sitting_minutes": self.sitting_minutes,
-                "homework_due": _round(self.homework_due), "homework_done": self.homework_done,
-                "adherence": _round(self.adherence)}
+                "homework_due": rounded(self.homework_due), "homework_done": self.homework_done,
+                "adherence": rounded(self.adherence)}
 
 
-def _round(value: float | None, digits: int = 2) -> float | None:
+def rounded(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(value, digits)
 
 
@@ -116,8 +116,8 @@ def weekly_adherence(days: list[Day], start: date) -> list[dict]:
         due = sum(d.homework_due for d in weeks[index])
         done = sum(d.homework_done for d in weeks[index])
         out.append({"week": index + 1, "start": weeks[index][0].day.isoformat(),
-                    "due": _round(due), "done": done,
-                    "adherence": _round(min(100.0, 100 * done / due)) if due else None})
+                    "due": rounded(due), "done": done,
+                    "adherence": rounded(min(100.0, 100 * done / due)) if due else None})
     return out
 
 
@@ -138,10 +138,10 @@ class Change:
     target: float | None = None  # the meaningful-change line
 
     def as_dict(self) -> dict:
-        return {"measure": self.measure, "baseline": _round(self.baseline),
-                "current": _round(self.current), "points": _round(self.points),
-                "percent": _round(self.percent, 1), "improved": self.improved,
-                "meaningful": self.meaningful, "target": _round(self.target)}
+        return {"measure": self.measure, "baseline": rounded(self.baseline),
+                "current": rounded(self.current), "points": rounded(self.points),
+                "percent": rounded(self.percent, 1), "improved": self.improved,
+                "meaningful": self.meaningful, "target": rounded(self.target)}
 
 
 def change(measure: str, baseline: float | None, current: float | None,
@@ -194,8 +194,8 @@ class SittingLink:
 
     def as_dict(self) -> dict:
         return {"pairs": self.pairs, "enough": self.enough, "min_pairs": MIN_PAIRED_DAYS,
-                "r": _round(self.r), "slope_per_hour": _round(self.slope_per_hour),
-                "points": [[x, _round(y)] for x, y in self.points]}
+                "r": rounded(self.r), "slope_per_hour": rounded(self.slope_per_hour),
+                "points": [[x, rounded(y)] for x, y in self.points]}
 
 
 def sitting_link(days: list[Day]) -> SittingLink:

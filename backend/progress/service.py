@@ -80,7 +80,7 @@ def progress(patient: User, today: date | None = None) -> dict:
         for window in (baseline, current):
             if window:
                 for attr in ("leg_mean", "back_mean", "sitting_minutes"):
-                    window[attr] = maths._round(window[attr])
+                    window[attr] = maths.rounded(window[attr])
 
     due = sum(d.homework_due for d in days)
     done = sum(d.homework_done for d in days)
@@ -93,7 +93,7 @@ def progress(patient: User, today: date | None = None) -> dict:
             "weeks": course.weeks},
         "days": [d.as_dict() for d in days],
         "weeks": maths.weekly_adherence(days, start),
-        "adherence": maths._round(min(100.0, 100 * done / due)) if due else None,
+        "adherence": maths.rounded(min(100.0, 100 * done / due)) if due else None,
         "baseline": baseline, "current": current, "changes": changes,
         "sitting_link": maths.sitting_link(days).as_dict(),
     }

@@ -5,7 +5,6 @@ import json
 import struct
 import time
 
-import pytest
 from sqlalchemy import func, select
 
 from backend.extensions import db
