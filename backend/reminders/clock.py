@@ -10,7 +10,7 @@ import logging
 import os
 import signal
 import socket
-from datetime import timezone
+from datetime import datetime, timezone
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
@@ -57,8 +57,10 @@ def housekeeping(app: Flask) -> None:
 
 def build_scheduler(app: Flask) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone=timezone.utc)
-    # On the minute, so a 20:00 reminder leaves at 20:00:0x, not up to a minute late.
-    scheduler.add_job(tick, "cron", second=0, args=[app], id="reminders", **JOB_DEFAULTS)
+    # On the minute, so a 20:00 reminder leaves at 20:00:0x, not up to a minute late; and
+    # once at start, to catch up after a restart (the look-back window covers the gap).
+    scheduler.add_job(tick, "cron", second=0, args=[app], id="reminders",
+                      next_run_time=datetime.now(timezone.utc), **JOB_DEFAULTS)
     scheduler.add_job(housekeeping, "cron", minute=17, args=[app], id="housekeeping",
                       **JOB_DEFAULTS)
     return scheduler
@@ -76,7 +78,6 @@ def run(app: Flask) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log.info("clock started as %s", worker_id())
-    tick(app)  # catch up at once after a restart (the look-back window covers the gap)
     try:
         scheduler.start()
     finally:
