@@ -319,3 +319,19 @@ def test_the_audit_log_pages_back_in_time(panel, factory, practitioner):
                               .order_by(AuditEvent.id).limit(1))
     html = panel.get(f"/panel/audit?before={first + 1}").get_data(as_text=True)
     assert html.count("patient.read") == 1
+
+
+@pytest.mark.parametrize("fonts", ["system", "none"])
+def test_the_pdf_prints_any_name(panel, factory, practitioner, monkeypatch, tmp_path, fonts):
+    """With DejaVu Sans the name is drawn as it is; without it, the PDF still comes out."""
+    from backend.panel import pdf
+
+    if fonts == "none":
+        monkeypatch.setattr(pdf, "DEJAVU", tmp_path)
+    elif not (pdf.DEJAVU / "DejaVuSans.ttf").exists():
+        pytest.skip("DejaVu Sans is not installed here")
+    patient = factory.patient(practitioner, display_name="Łucja Żak-Nguyễn")
+    days_of_pain(factory, patient, 6, 4)
+    response = panel.get(f"/panel/patients/{patient.id}/report.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert (b"DejaVu" in response.data) is (fonts == "system")

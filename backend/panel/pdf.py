@@ -1,18 +1,41 @@
 """The one-page progress report as a PDF, drawn with fpdf2 (pure Python, no browser needed).
 
-It says the same as the printable page (both read ``data.Summary``), in the built-in
-Helvetica font, so only Latin-1 text can be drawn: other characters become "?".
+It says the same as the printable page (both read ``data.Summary``). Text is drawn in
+DejaVu Sans when the system has it (Debian/Ubuntu package ``fonts-dejavu-core``), so any
+name prints correctly; without it, in the PDF's built-in Helvetica, which can only draw
+Latin-1 (other characters become "?").
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 from fpdf import FPDF
 
 from .data import Change, Summary
 
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+DEJAVU_STYLES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
 
-def _latin1(text: str) -> str:
-    text = text.replace("\u2013", "-").replace("\u2014", "-").replace("\u2019", "'")
-    return text.encode("latin-1", "replace").decode("latin-1")
+
+class ReportPDF(FPDF):
+    """An A4 page that knows which font it writes in and cleans text for it."""
+
+    def __init__(self):
+        super().__init__(format="A4")
+        self.family = "Helvetica"
+        if all((DEJAVU / name).exists() for name in DEJAVU_STYLES.values()):
+            for style, name in DEJAVU_STYLES.items():
+                self.add_font("DejaVu", style, str(DEJAVU / name))
+            self.family = "DejaVu"
+
+    def use(self, style: str = "", size: float = 10) -> None:
+        self.set_font(self.family, style, size)
+
+    def clean(self, text: str) -> str:
+        if self.family == "DejaVu":
+            return text
+        text = text.replace("\u2013", "-").replace("\u2014", "-").replace("\u2019", "'")
+        return text.encode("latin-1", "replace").decode("latin-1")
 
 
 def _fmt(value: float | None, unit: str = "") -> str:
@@ -34,7 +57,7 @@ TARGET = (43, 122, 61)
 GRID = (210, 215, 220)
 
 
-def _chart(pdf: FPDF, s: Summary, height: float = 38.0) -> None:
+def _chart(pdf: ReportPDF, s: Summary, height: float = 38.0) -> None:
     """Leg pain (solid) and back pain (thin) a day, 0-10, with the meaningful-change line."""
     points = s.points
     if not any(p.leg is not None for p in points):
@@ -48,7 +71,7 @@ def _chart(pdf: FPDF, s: Summary, height: float = 38.0) -> None:
     def y(value: float) -> float:
         return top + height * (1 - value / 10)
 
-    pdf.set_font("Helvetica", "", 7)
+    pdf.use("", 7)
     pdf.set_draw_color(*GRID)
     pdf.set_line_width(0.1)
     for tick in (0, 2, 4, 6, 8, 10):
@@ -74,32 +97,32 @@ def _chart(pdf: FPDF, s: Summary, height: float = 38.0) -> None:
             previous = (index, value) if value is not None else None
     pdf.set_draw_color(0, 0, 0)
     pdf.set_y(top + height + 6)
-    pdf.set_font("Helvetica", "I", 8)
+    pdf.use("I", 8)
     pdf.cell(0, 4, "Red: leg pain. Blue: back pain. Green dashes: meaningful improvement "
                    "(2 points or 30 % below the first week).", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
 
 
 def report_pdf(s: Summary, clinic_name: str) -> bytes:
-    pdf = FPDF(format="A4")
+    pdf = ReportPDF()
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
-    pdf.set_title(_latin1(f"Progress report: {s.patient.display_name}"))
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 9, _latin1(f"Progress report: {s.patient.display_name}"), new_x="LMARGIN",
+    pdf.set_title(pdf.clean(f"Progress report: {s.patient.display_name}"))
+    pdf.use("B", 16)
+    pdf.cell(0, 9, pdf.clean(f"Progress report: {s.patient.display_name}"), new_x="LMARGIN",
              new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
+    pdf.use("", 10)
     since = f"since {s.first_day:%d %b %Y}" if s.first_day else "no check-ins yet"
-    pdf.cell(0, 6, _latin1(f"{clinic_name} - {s.today:%d %b %Y} - data {since}"),
+    pdf.cell(0, 6, pdf.clean(f"{clinic_name} - {s.today:%d %b %Y} - data {since}"),
              new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
 
     def section(title: str, lines: list[str]) -> None:
-        pdf.set_font("Helvetica", "B", 12)
-        pdf.cell(0, 7, _latin1(title), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 10)
+        pdf.use("B", 12)
+        pdf.cell(0, 7, pdf.clean(title), new_x="LMARGIN", new_y="NEXT")
+        pdf.use("", 10)
         for line in lines:
-            pdf.multi_cell(0, 5.5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 5.5, pdf.clean(line), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
 
     if s.red_flags:
@@ -130,8 +153,8 @@ def report_pdf(s: Summary, clinic_name: str) -> bytes:
                     f"change {scores.change:+g} (lower is better)"
         lines.append(text)
     section("Questionnaires", lines or ["None completed yet"])
-    pdf.set_font("Helvetica", "I", 8)
-    pdf.multi_cell(0, 4.5, _latin1(
+    pdf.use("I", 8)
+    pdf.multi_cell(0, 4.5, pdf.clean(
         "Pain scores are the mean of daily means. Meaningful change (Ostelo 2008): 2 points "
         "on a 0-10 scale or 30 % from the first week. Made with Between."))
     return bytes(pdf.output())
