@@ -47,7 +47,8 @@ def create_app(test_config: dict | None = None) -> Flask:
                      render_as_batch=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.session_protection = "strong"
+    # "basic", not "strong": a phone that changes network (new IP) must stay logged in.
+    login_manager.session_protection = "basic"
     security.init_app(app)
 
     from . import api, cli, frontend

@@ -7,7 +7,6 @@ import itertools
 
 import pytest
 
-from tests import access
 from tests.access import Row, build_world, check_row
 from tests.conftest import ApiClient
 
@@ -72,18 +71,6 @@ ROWS = [
         form=lambda w: {"timepoint": "mid", "item-leg_pain": "3", "item-numbness_tingling": "2",
                         "item-weakness": "1", "item-sitting_pain": "3"}),
 ]
-
-
-@pytest.fixture(autouse=True)
-def patients_have_no_form_token(monkeypatch):
-    """The harness reads a patient's token from /login, which redirects a logged-in patient
-    to the app: a patient has no panel token to send, so they post with none."""
-    original = access._token_for
-
-    def token_for(api, user):
-        return original(api, user) if user.is_practitioner else ""
-
-    monkeypatch.setattr(access, "_token_for", token_for)
 
 
 @pytest.fixture
