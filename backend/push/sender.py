@@ -2,23 +2,25 @@
 
 ``pywebpush.webpush()`` is not used: it mutates the claims it is given, signs a JWT per
 message, has no timeout and defaults to TTL 0. We use its ``WebPusher`` (RFC 8291
-aes128gcm encryption) with our cached VAPID header, one shared ``requests.Session``
-(kept-alive connections per push service) and a thread pool, because sending is mostly
-waiting for the push service.
+aes128gcm encryption) with our cached VAPID header and its ``send_async`` over one shared
+aiohttp session: sending is mostly waiting for the push service, and aiohttp waits on many
+pushes at once for a third of the CPU that a requests session in a thread pool spends per
+push (tests/perf/bench_push.py measures both).
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import threading
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from typing import Mapping
 
-import requests
+import aiohttp
 from pywebpush import WebPusher, WebPushException
-from requests.adapters import HTTPAdapter
 
 from .endpoints import origin_of
 from .vapid import VapidSigner
@@ -93,17 +95,16 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
-def outcome_of(response: requests.Response) -> Outcome:
-    status = response.status_code
+def outcome_of(status: int, headers: Mapping[str, str]) -> Outcome:
     if status in (200, 201, 202):
         return Outcome("sent", status)
     if status in (404, 410):
         return Outcome("gone", status, detail="subscription expired or unsubscribed")
     if status == 429:
-        return Outcome("retry", status, parse_retry_after(response.headers.get("Retry-After")),
+        return Outcome("retry", status, parse_retry_after(headers.get("Retry-After")),
                        "rate limited by the push service")
     if status >= 500:
-        return Outcome("retry", status, parse_retry_after(response.headers.get("Retry-After")),
+        return Outcome("retry", status, parse_retry_after(headers.get("Retry-After")),
                        f"push service error {status}")
     detail = {401: "VAPID signature refused", 403: "VAPID key does not match the subscription",
               413: "payload too large"}.get(status, f"refused with {status}")
@@ -111,50 +112,68 @@ def outcome_of(response: requests.Response) -> Outcome:
 
 
 class Sender:
-    """Sends pushes concurrently; one per process, shared by every batch."""
+    """Sends pushes concurrently; one per process, shared by every batch.
 
-    def __init__(self, vapid: VapidSigner, workers: int = 32, timeout=TIMEOUT):
+    Callers stay synchronous: the aiohttp session lives on an event loop in the sender's own
+    thread, so its kept-alive connections to each push service outlast a batch.
+    """
+
+    def __init__(self, vapid: VapidSigner, workers: int = 50, timeout=TIMEOUT):
         self.vapid = vapid
-        self.timeout = timeout
-        self.session = requests.Session()
-        # requests re-reads proxy settings from the environment on every request (about a
-        # third of its CPU per push); read them once here instead.
-        self.session.trust_env = False
-        self.session.proxies = {scheme: url for scheme, url in urllib.request.getproxies().items()
-                                if scheme in ("http", "https")}
-        # One kept-alive connection per worker thread to each push service.
-        adapter = HTTPAdapter(pool_connections=16, pool_maxsize=workers, max_retries=0)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="push")
+        self.timeout = aiohttp.ClientTimeout(sock_connect=timeout[0], sock_read=timeout[1])
+        self.workers = workers
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="push-sender",
+                                        daemon=True)
+        self._thread.start()
+        self._session: aiohttp.ClientSession = self._run(self._open())
+
+    async def _open(self) -> aiohttp.ClientSession:
+        self._in_flight = asyncio.Semaphore(self.workers)
+        # The proxy (if the environment names one) is read once here: aiohttp's trust_env
+        # would look it and ~/.netrc up again for every push, halving the rate.
+        return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self.workers),
+                                     proxy=urllib.request.getproxies().get("https"))
+
+    def _run(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def send(self, push: Push) -> Outcome:
+        return self._run(self._send(push))
+
+    def send_all(self, pushes: list[Push]) -> list[Outcome]:
+        """Send every push at once (up to ``workers`` in flight); outcomes in order."""
+        async def every() -> list[Outcome]:
+            return list(await asyncio.gather(*(self._send(push) for push in pushes)))
+        return self._run(every())
+
+    async def _send(self, push: Push) -> Outcome:
         headers = {"Authorization": self.vapid.authorization(push.endpoint),
                    "Urgency": push.urgency if push.urgency in URGENCIES else "normal"}
         if push.topic:
             headers["Topic"] = push.topic
         subscription = {"endpoint": push.endpoint,
                         "keys": {"p256dh": push.p256dh, "auth": push.auth}}
-        try:
-            response = WebPusher(subscription, requests_session=self.session).send(
-                push.data, headers=headers, ttl=max(1, int(push.ttl)), timeout=self.timeout,
-                content_encoding="aes128gcm")
-        except requests.RequestException as exc:  # timeouts, refused or reset connections
-            return Outcome("retry",
-                           detail=f"{type(exc).__name__} talking to {origin_of(push.endpoint)}")
-        except (WebPushException, ValueError) as exc:  # keys that cannot be used
-            log.error("push to %s not possible: %s", origin_of(push.endpoint), exc)
-            return Outcome("failed", detail=str(exc)[:200])
-        outcome = outcome_of(response)
+        async with self._in_flight:
+            try:
+                response = await WebPusher(subscription, aiohttp_session=self._session).send_async(
+                    push.data, headers=headers, ttl=max(1, int(push.ttl)), timeout=self.timeout,
+                    content_encoding="aes128gcm")
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:  # timeouts, resets
+                return Outcome("retry",
+                               detail=f"{type(exc).__name__} talking to {origin_of(push.endpoint)}")
+            except (WebPushException, ValueError) as exc:  # keys that cannot be used
+                log.error("push to %s not possible: %s", origin_of(push.endpoint), exc)
+                return Outcome("failed", detail=str(exc)[:200])
+        outcome = outcome_of(response.status, response.headers)
         if outcome.result == "failed":
+            # send_async has read the body already; this only decodes what is buffered.
             log.error("push service %s refused a push: %s (%s)", origin_of(push.endpoint),
-                      outcome.detail, response.text[:200])
+                      outcome.detail, (await response.text())[:200])
         return outcome
 
-    def send_all(self, pushes: list[Push]) -> list[Outcome]:
-        """Send every push at once (up to the pool size in flight); outcomes in order."""
-        return list(self.pool.map(self.send, pushes))
-
     def close(self) -> None:
-        self.pool.shutdown(wait=True)
-        self.session.close()
+        self._run(self._session.close())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()

@@ -8,7 +8,7 @@ VAPID and TTL checked only when --verify is given, payloads not decrypted, so th
 is not the bottleneck):
 
   a) our path: 10,000 due reminders in the outbox, claimed, encrypted, sent by the pooled
-     sender (WebPusher, one requests.Session, cached VAPID header) and settled;
+     sender (WebPusher.send_async on one aiohttp session, cached VAPID header) and settled;
   b) a naive loop of ``pywebpush.webpush()`` calls, the way its README shows (a key file,
      a claims dict, no session): a new connection, key parse and JWT per message;
   c) encryption alone (RFC 8291 aes128gcm per message): the ceiling for any sender in Python;
@@ -118,7 +118,7 @@ def ours(app, count: int) -> float:
     from backend.reminders import outbox
 
     with app.app_context():
-        sender = Sender(signer(app), workers=32)
+        sender = Sender(signer(app))
         started = time.perf_counter()
         totals = outbox.send_due(sender, "bench", batch=500)
         elapsed = time.perf_counter() - started
@@ -172,42 +172,6 @@ def requeue(app, origin: str, count: int) -> None:
         db.session.commit()
 
 
-def aiohttp_variant(app, origin: str, count: int, keys: dict, in_flight: int = 50) -> float:
-    """For comparison only: the same WebPusher and cached VAPID header over aiohttp's
-    ``send_async`` (one event loop, ``in_flight`` requests at a time), without the outbox."""
-    import asyncio
-
-    import aiohttp
-    from pywebpush import WebPusher
-
-    from backend.push.vapid import signer
-
-    vapid = signer(app)
-    data = b'{"title":"Daily check-in","body":"How are you today?","url":"/app/#/checkin"}'
-
-    async def run() -> float:
-        timeout = aiohttp.ClientTimeout(connect=3, sock_read=10)
-        connector = aiohttp.TCPConnector(limit=in_flight)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            gate = asyncio.Semaphore(in_flight)
-
-            async def one(i: int) -> int:
-                endpoint = f"{origin}/push/aio-{i}"
-                async with gate:
-                    response = await WebPusher({"endpoint": endpoint, "keys": keys},
-                                               aiohttp_session=session).send_async(
-                        data, headers={"Authorization": vapid.authorization(endpoint)},
-                        ttl=3600, timeout=timeout)
-                    return response.status
-
-            started = time.perf_counter()
-            statuses = await asyncio.gather(*(one(i) for i in range(count)))
-            assert set(statuses) == {201}, set(statuses)
-            return count / (time.perf_counter() - started)
-
-    return asyncio.run(run())
-
-
 def stand_in_count(origin: str) -> int:
     return json.load(urllib.request.urlopen(f"{origin}/stats"))["count"]
 
@@ -241,12 +205,7 @@ def main() -> None:
             print(f"c) encryption only (the limit):       {results['c']:8.0f} msg/s", flush=True)
             print(f"   a/b = {results['a'] / results['b']:.1f}x   a/c = "
                   f"{results['a'] / results['c']:.0%} of the encryption limit", flush=True)
-            aio_count = min(args.messages, 3_000)
-            results["d"] = aiohttp_variant(app, origin, aio_count, keys)
-            print(f"d) for comparison, WebPusher.send_async over aiohttp, no outbox: "
-                  f"{results['d']:.0f} msg/s ({aio_count} messages), d/b = "
-                  f"{results['d'] / results['b']:.1f}x", flush=True)
-            assert stand_in_count(origin) == args.messages + args.naive + aio_count
+            assert stand_in_count(origin) == args.messages + args.naive
         finally:
             process.terminate()
             process.wait()
