@@ -31,67 +31,47 @@ class Form:
             self.errors[label] = f"must be at most {max_length} characters"
         return value
 
+    def _parsed(self, name: str, label: str, required: bool, parse, problem: str):
+        """The field read by ``parse`` (None when empty); ``problem`` when it cannot be."""
+        raw = (self.data.get(name) or "").strip()
+        if not raw:
+            if required:
+                self.errors[label] = "is required"
+            return None
+        try:
+            return parse(raw)
+        except ValueError:
+            self.errors[label] = problem
+            return None
+
+    def _within(self, value, label: str, ok: bool, problem: str):
+        if value is not None and not ok:
+            self.errors[label] = problem
+            return None
+        return value
+
     def integer(self, name: str, label: str, low: int, high: int,
                 required: bool = False) -> int | None:
-        raw = (self.data.get(name) or "").strip()
-        if not raw:
-            if required:
-                self.errors[label] = "is required"
-            return None
-        try:
-            value = int(raw)
-        except ValueError:
-            self.errors[label] = "must be a whole number"
-            return None
-        if not low <= value <= high:
-            self.errors[label] = f"must be from {low} to {high}"
-            return None
-        return value
+        value = self._parsed(name, label, required, int, "must be a whole number")
+        return self._within(value, label, value is None or low <= value <= high,
+                            f"must be from {low} to {high}")
 
     def day(self, name: str, label: str, required: bool = False) -> date | None:
-        raw = (self.data.get(name) or "").strip()
-        if not raw:
-            if required:
-                self.errors[label] = "is required"
-            return None
-        try:
-            value = date.fromisoformat(raw)
-        except ValueError:
-            self.errors[label] = "must be a date (YYYY-MM-DD)"
-            return None
-        if not 2000 <= value.year <= 2100:
-            self.errors[label] = "must be a date between 2000 and 2100"
-            return None
-        return value
+        value = self._parsed(name, label, required, date.fromisoformat,
+                             "must be a date (YYYY-MM-DD)")
+        return self._within(value, label, value is None or 2000 <= value.year <= 2100,
+                            "must be a date between 2000 and 2100")
 
     def clock(self, name: str, label: str, required: bool = False) -> time | None:
-        raw = (self.data.get(name) or "").strip()
-        if not raw:
-            if required:
-                self.errors[label] = "is required"
-            return None
-        try:
-            return time.fromisoformat(raw)
-        except ValueError:
-            self.errors[label] = "must be a time (HH:MM)"
-            return None
+        return self._parsed(name, label, required, time.fromisoformat, "must be a time (HH:MM)")
 
     def moment(self, name: str, label: str, required: bool = False) -> datetime | None:
         """A local date and time from <input type="datetime-local"> (naive)."""
-        raw = (self.data.get(name) or "").strip()
-        if not raw:
-            if required:
-                self.errors[label] = "is required"
-            return None
-        try:
-            value = datetime.fromisoformat(raw)
-        except ValueError:
-            self.errors[label] = "must be a date and time"
-            return None
-        if value.tzinfo is not None or not 2000 <= value.year <= 2100:
-            self.errors[label] = "must be a local date and time between 2000 and 2100"
-            return None
-        return value
+        value = self._parsed(name, label, required, datetime.fromisoformat,
+                             "must be a date and time")
+        return self._within(
+            value, label, value is None or (value.tzinfo is None and 2000 <= value.year <= 2100),
+            "must be a local date and time between 2000 and 2100")
 
     def choice(self, name: str, label: str, choices, required: bool = True) -> str | None:
         value = (self.data.get(name) or "").strip()
