@@ -1,6 +1,7 @@
 """Command line: ``between serve`` runs everything on one machine; the rest are its parts.
 
     between serve [--demo]   migrate, seed, then run the web server and the clock together
+                             (--demo: also a local push service for the demo patients' phones)
     between demo             seed the demo clinic and print how to log in
     between clock            the reminder scheduler (one process; the Procfile's clock)
     between db upgrade       apply migrations (Flask-Migrate)
@@ -10,6 +11,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+import urllib.request
 
 import click
 from flask import Flask, current_app
@@ -54,25 +57,53 @@ def demo_command():
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 @click.option("--workers", default=2, type=int)
+@click.option("--push-port", default=8090, type=int,
+              help="With --demo: the port of the local push service the demo phones use.")
 @with_appcontext
-def serve_command(demo: bool, host: str, port: int, workers: int):
+def serve_command(demo: bool, host: str, port: int, workers: int, push_port: int):
     """Run the web app (gunicorn) and the reminder clock together on this machine."""
     env = dict(os.environ)
     if "PUBLIC_URL" not in env:  # links (invites, push) point where we really listen
         env["PUBLIC_URL"] = current_app.config["PUBLIC_URL"] = f"http://{host}:{port}"
     prepare_database()
+    helpers = []
     if demo:
         from .demo import seed_demo
 
-        _print_logins(seed_demo())
-    clock = subprocess.Popen([sys.executable, "-m", "backend.cli", "clock"], env=env)
+        logins = seed_demo()
+        # The demo's patients get phones on a local push service, so reminders really go
+        # out. Loopback push endpoints are accepted for this run (it is on this machine).
+        push_origin = f"http://127.0.0.1:{push_port}"
+        helpers.append(_start_push_standin(push_port))
+        env["PUSH_ALLOW_LOOPBACK"] = "1"
+        _print_logins(logins)
+        from .demo import give_demo_phones
+
+        for email, inbox in give_demo_phones(push_origin).items():
+            click.echo(f"  Pushes to {email}'s demo phone: {inbox}")
+        click.echo("")
+    helpers.append(subprocess.Popen([sys.executable, "-m", "backend.cli", "clock"], env=env))
     try:
         subprocess.run([sys.executable, "-m", "gunicorn", "--workers", str(workers),
                         "--bind", f"{host}:{port}", "--access-logfile", "-",
                         "backend.wsgi:app"], env=env, check=False)
     finally:
-        clock.terminate()
-        clock.wait(timeout=10)
+        for process in helpers:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def _start_push_standin(port: int) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-m", "backend.push.standin", "--port", str(port)],
+                               stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=1).close()
+            return process
+        except OSError:
+            time.sleep(0.05)
+    process.terminate()
+    raise click.ClickException(f"the demo push service could not start on port {port}")
 
 
 @click.command("clock")

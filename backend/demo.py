@@ -1,23 +1,26 @@
 """A demo clinic: a practitioner and patients with six weeks of realistic data."""
 from __future__ import annotations
 
+import json
 import random
+import urllib.request
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from .auth.passwords import hash_password
 from .course.questionnaires import seed_questionnaires
 from .extensions import db
 from .homework.library import seed_library
 from .models import (RED_FLAGS, Alert, AlertKind, Appointment, AppointmentStatus, Assignment,
-                     CheckIn, Clinic, Completion, Course, Exercise, Questionnaire,
-                     QuestionnaireResponse, Role, User)
+                     CheckIn, Clinic, Completion, Course, Exercise, PushSubscription,
+                     Questionnaire, QuestionnaireResponse, Role, User)
 from .timeutil import zone
 
 DEMO_PASSWORD = "between-demo"
 PRACTITIONER_EMAIL = "dr.lee@demo.between.example"
 TZ = "Europe/London"
+DEMO_PHONE = "Demo phone (local push stand-in)"  # how the demo's own subscriptions are known
 DAYS = 42
 
 # name, email, leg pain at start and now, adherence (0-1), how the story goes
@@ -158,3 +161,29 @@ def seed_demo(today: date | None = None, seed: int = 42) -> dict:
     db.session.commit()
     return {"practitioner": PRACTITIONER_EMAIL, "patients": [p[1] for p in PATIENTS],
             "password": DEMO_PASSWORD, "created": True}
+
+
+def give_demo_phones(push_origin: str) -> dict[str, str]:
+    """Give each demo patient a phone on the local push stand-in (``push_origin``).
+
+    Reminders and "new homework" pushes then really go out in the demo, and each lands,
+    decrypted, where anyone can read it. Returns, per patient's email, that address. The
+    stand-in keeps its keys in memory, so the phones of an earlier run are replaced.
+    """
+    phones = {}
+    for _, email, *_ in PATIENTS:
+        patient = db.session.scalar(select(User).filter_by(email=email))
+        if patient is None:
+            continue
+        request = urllib.request.Request(f"{push_origin}/subscribers", data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            info = json.load(answer)
+        db.session.execute(delete(PushSubscription).where(
+            PushSubscription.user_id == patient.id, PushSubscription.user_agent == DEMO_PHONE))
+        db.session.add(PushSubscription(user_id=patient.id, endpoint=info["endpoint"],
+                                        p256dh=info["keys"]["p256dh"], auth=info["keys"]["auth"],
+                                        user_agent=DEMO_PHONE))
+        token = info["endpoint"].rsplit("/", 1)[1]
+        phones[email] = f"{push_origin}/received/{token}"
+    db.session.commit()
+    return phones

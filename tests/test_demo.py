@@ -1,9 +1,13 @@
 """The demo clinic: six weeks of realistic data and a printed way in."""
 from sqlalchemy import func, select
 
-from backend.demo import DEMO_PASSWORD, PRACTITIONER_EMAIL, seed_demo
+from backend.demo import DEMO_PASSWORD, PRACTITIONER_EMAIL, give_demo_phones, seed_demo
 from backend.extensions import db
-from backend.models import Alert, AlertKind, Appointment, CheckIn, Exercise, Role, User
+from backend.models import (Alert, AlertKind, Appointment, CheckIn, Exercise, PushSubscription,
+                            Role, User)
+from backend.push import sender_for
+from backend.push.standin import StandIn
+from backend.reminders import outbox
 
 
 def test_demo_seeds_a_clinic_with_six_weeks_of_data_once(app):
@@ -34,3 +38,23 @@ def test_demo_logins_work(api, app):
                                                  "password": DEMO_PASSWORD})
     assert response.status_code == 200
     assert len(api.get("/api/homework").get_json()["items"]) == 3
+
+
+def test_demo_phones_receive_real_pushes_and_replace_an_earlier_runs(app):
+    seed_demo()
+    with StandIn() as earlier:
+        give_demo_phones(earlier.origin)
+    with StandIn() as service:
+        phones = give_demo_phones(service.origin)
+        assert len(phones) == 4
+        endpoints = db.session.scalars(select(PushSubscription.endpoint)).all()
+        assert len(endpoints) == 4 and all(e.startswith(service.origin) for e in endpoints)
+        ana = db.session.scalar(select(User).filter_by(email="ana@demo.between.example"))
+        message_id = outbox.queue_test(ana)
+        db.session.commit()
+        assert outbox.send_now(sender_for(app), message_id, "demo-test")["sent"] == 1
+        [token] = [url.rsplit("/", 1)[1] for email, url in phones.items()
+                   if email == ana.email]
+        assert service.payloads(service.subscribers[token]) == [
+            {"title": "Reminders are on", "body": "This is how your reminders will look.",
+             "url": "/app/", "tag": "test"}]
