@@ -23,7 +23,7 @@ class IdConverter(IntegerConverter):
     PostgreSQL overflow error."""
 
     def __init__(self, url_map, **kwargs):
-        super().__init__(url_map, min=kwargs.pop("min", 1), max=kwargs.pop("max", 2**31 - 1),
+        super().__init__(url_map, min=kwargs.pop("min", 1), max=kwargs.pop("max", database.MAX_ID),
                          **kwargs)
 
 

@@ -18,6 +18,18 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _writing: ContextVar[bool] = ContextVar("writing", default=False)
 
 
+MAX_ID = 2**31 - 1  # primary keys are INTEGER on both databases
+
+
+def record_id(text: str) -> int:
+    """An id from a query string, within the databases' range (else ValueError, which
+    ``request.args.get(..., type=record_id)`` turns into "not given")."""
+    value = int(text)
+    if not 1 <= value <= MAX_ID:
+        raise ValueError(f"id {value} is out of range")
+    return value
+
+
 @contextmanager
 def writing():
     """Mark code outside a request (scheduler jobs, CLI) that reads and then writes."""

@@ -1,6 +1,7 @@
 """Homework for the patient: today's list and marking it done."""
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from backend.extensions import db
@@ -52,4 +53,17 @@ def test_a_bad_feeling_is_refused_and_nothing_is_stored(api, factory):
     response = api.post(f"/api/homework/{assignment.id}/completions", json={"feeling": "meh"},
                         key=new_key())
     assert response.status_code == 422 and "feeling" in response.get_json()["error"]["fields"]
+    assert db.session.scalar(select(Completion)) is None
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:00:00+14:00", "0001-01-01T01:00:00+05:00",
+                                  "2099-01-01T10:00:00+00:00", "2020-01-01T10:00:00+00:00"])
+def test_a_completion_far_from_now_is_refused_and_nothing_is_stored(api, factory, when):
+    patient = factory.patient(timezone="Pacific/Kiritimati")
+    assignment = factory.assignment(patient)
+    api.login(patient)
+    response = api.post(f"/api/homework/{assignment.id}/completions",
+                        json={"completed_at": when}, key=new_key())
+    assert response.status_code == 422
+    assert "completed_at" in response.get_json()["error"]["fields"]
     assert db.session.scalar(select(Completion)) is None

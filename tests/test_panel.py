@@ -321,6 +321,16 @@ def test_the_audit_log_pages_back_in_time(panel, factory, practitioner):
     assert html.count("patient.read") == 1
 
 
+@pytest.mark.parametrize("query", ["before=99999999999999999999", "patient=99999999999999999999",
+                                   "before=-1", "patient=0", "before=abc"])
+def test_the_audit_log_ignores_ids_out_of_range(panel, factory, practitioner, query):
+    patient = factory.patient(practitioner)
+    panel.get(f"/panel/patients/{patient.id}")
+    response = panel.get(f"/panel/audit?{query}")
+    assert response.status_code == 200
+    assert "patient.read" in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("fonts", ["system", "none"])
 def test_the_pdf_prints_any_name(panel, factory, practitioner, monkeypatch, tmp_path, fonts):
     """With DejaVu Sans the name is drawn as it is; without it, the PDF still comes out."""

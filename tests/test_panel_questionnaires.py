@@ -69,6 +69,17 @@ def test_bad_answers_name_the_item_and_store_nothing(api, patient, answers, fiel
     assert db.session.scalar(select(QuestionnaireResponse)) is None
 
 
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:00+00:00", "2099-01-01T10:00:00+00:00",
+                                  "2020-01-01T10:00:00+00:00"])
+def test_an_answer_far_from_now_is_refused_and_nothing_is_stored(api, patient, when):
+    api.login(patient)
+    response = api.post("/api/questionnaires/sbi/responses",
+                        json={"answers": ANSWERS, "completed_at": when}, key=new_key())
+    assert response.status_code == 422
+    assert "completed_at" in response.get_json()["error"]["fields"]
+    assert db.session.scalar(select(QuestionnaireResponse)) is None
+
+
 def test_an_unknown_questionnaire_is_404(api, patient):
     api.login(patient)
     assert api.post("/api/questionnaires/odi/responses", json={"answers": ANSWERS},

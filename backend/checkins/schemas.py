@@ -1,18 +1,18 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
+from ..api.fields import EntryTime
 from ..auth.schemas import Strict
-from ..models import RED_FLAGS, utcnow
+from ..models import RED_FLAGS
 
 Location = Literal["lower_back", "buttock", "thigh", "calf", "foot"]
 Side = Literal["left", "right", "both"]
 Sensation = Literal["sharp", "burning", "shooting", "tingling", "numbness", "weakness"]
 Pain = Field(ge=0, le=10, description="0 = no pain, 10 = worst imaginable (NRS)")
-OLDEST_ENTRY = timedelta(days=60)  # an offline phone may come back after a long trip
 
 
 class RedFlagAnswers(Strict):
@@ -31,7 +31,7 @@ assert tuple(RedFlagAnswers.model_fields) == RED_FLAGS
 
 
 class CheckInIn(Strict):
-    recorded_at: AwareDatetime | None = Field(
+    recorded_at: EntryTime | None = Field(
         None, description="When the entry was made (offline entries arrive later); default now")
     leg_pain: int = Pain
     back_pain: int = Pain
@@ -41,18 +41,6 @@ class CheckInIn(Strict):
     sitting_minutes: int | None = Field(None, ge=0, le=1440)
     note: str | None = Field(None, max_length=2000)
     red_flags: RedFlagAnswers
-
-    @field_validator("recorded_at")
-    @classmethod
-    def not_in_future_or_too_old(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return value
-        now = utcnow()
-        if value > now + timedelta(minutes=10):
-            raise ValueError("is in the future")
-        if value < now - OLDEST_ENTRY:
-            raise ValueError("is more than 60 days ago")
-        return value
 
     @field_validator("locations", "sensations")
     @classmethod

@@ -4,8 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
+from ..api.fields import EntryTime
 from ..auth.schemas import Strict
 
 
@@ -37,7 +38,7 @@ class ResponseIn(Strict):
     answers: dict[str, int]
     timepoint: Literal["start", "mid", "end", "other"] | None = Field(
         None, description="Omit to use the course time point now due (else 'other')")
-    completed_at: AwareDatetime | None = None
+    completed_at: EntryTime | None = None
 
 
 class ResponseOut(BaseModel):

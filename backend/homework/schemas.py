@@ -3,8 +3,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
+from ..api.fields import EntryTime
 from ..auth.schemas import Strict
 
 
@@ -42,7 +43,7 @@ class HomeworkList(BaseModel):
 
 
 class CompletionIn(Strict):
-    completed_at: AwareDatetime | None = None
+    completed_at: EntryTime | None = None
     feeling: Literal["better", "same", "worse", "spreading"] | None = Field(
         None, description="How it felt; 'spreading' = leg pain went further down the leg")
     note: str | None = Field(None, max_length=1000)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from .. import audit
 from ..access import patient_or_404, practitioner_required
 from ..course.service import course_progress, current_course
+from ..database import record_id
 from ..extensions import db
 from ..models import AuditEvent, Exercise, Invite, Role, User, utcnow
 from ..timeutil import today_for
@@ -141,10 +142,10 @@ def audit_log():
     stmt = (select(AuditEvent, User.display_name)
             .outerjoin(User, User.id == AuditEvent.actor_id)
             .where(AuditEvent.clinic_id == current_user.clinic_id))
-    patient_id = request.args.get("patient", type=int)
+    patient_id = request.args.get("patient", type=record_id)
     if patient_id:
         stmt = stmt.where(AuditEvent.patient_id == patient_id)
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=record_id)
     if before:
         stmt = stmt.where(AuditEvent.id < before)
     # Newest first along the (clinic_id, at) index; ids grow with time, so "older" pages
