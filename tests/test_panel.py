@@ -129,6 +129,30 @@ def test_the_course_start_sets_the_baseline_week(factory, practitioner):
     assert row.baseline_leg == pytest.approx(5.0)
 
 
+def test_a_course_week_without_check_ins_falls_back_to_the_first_week_of_data_everywhere(
+        api, factory, practitioner):
+    """The patients list, the patient page and the patient's own app agree on the baseline."""
+    patient = factory.patient(practitioner, timezone="UTC")
+    db.session.add(Course(patient_id=patient.id, planned_sessions=10, weeks=6,
+                          start_date=TODAY - timedelta(days=30)))
+    db.session.commit()
+    days_of_pain(factory, patient, 4, 7, days=20)  # began logging 11 days into the course
+
+    row = triage.patients_needing_attention(practitioner.clinic_id, TODAY)[0]
+    assert (row.baseline_leg, row.worsening) == (pytest.approx(4.0), True)
+    api.login(patient)
+    baseline = api.get("/api/progress").get_json()["baseline"]
+    assert baseline["source"] == "data"
+    assert baseline["start"] == (TODAY - timedelta(days=19)).isoformat()
+    assert baseline["leg_mean"] == pytest.approx(4.0)
+    api.logout()
+    api.login(practitioner)
+    assert "Leg pain worse: 7.0 in the last 7 days vs 4.0 in the first week" in api.get(
+        "/panel/").get_data(as_text=True)
+    page = api.get(f"/panel/patients/{patient.id}").get_data(as_text=True)
+    assert "4.0 → 7.0" in page and "Meaningfully worse" in page
+
+
 def test_low_adherence_is_flagged(panel, factory, practitioner):
     patient = factory.patient(practitioner, display_name="Fay Lazy")
     days_of_pain(factory, patient, 5, 5)

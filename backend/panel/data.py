@@ -15,7 +15,8 @@ from ..extensions import db
 from ..models import (Alert, AlertKind, Appointment, AppointmentStatus, Assignment, CheckIn,
                       Completion, Course, Questionnaire, QuestionnaireResponse, User)
 from ..timeutil import local_date
-from .triage import BASELINE_DAYS, MEANINGFUL_FRACTION, MEANINGFUL_POINTS
+from ..progress.maths import BASELINE_DAYS, MEANINGFUL_FRACTION, MEANINGFUL_POINTS
+from ..progress.service import baseline_start
 
 CHART_DAYS = 56  # eight weeks on screen; the report covers the whole course
 
@@ -102,13 +103,6 @@ class Change:
         if self.worse:
             return "Meaningfully worse (2 points or 30 % worse)"
         return "No meaningful change yet"
-
-
-def baseline_start(patient: User) -> date | None:
-    course = current_course(patient)
-    first = db.session.scalar(select(func.min(CheckIn.local_date))
-                              .where(CheckIn.patient_id == patient.id))
-    return course.start_date if course else first
 
 
 def pain_changes(patient: User, today: date) -> dict[str, Change]:

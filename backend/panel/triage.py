@@ -26,11 +26,9 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from ..extensions import db
 from ..models import Alert, AlertKind, Assignment, CheckIn, Completion, Course, Role, User
+from ..progress.maths import BASELINE_DAYS, MEANINGFUL_FRACTION, MEANINGFUL_POINTS
 from ..timeutil import local_date
 
-MEANINGFUL_POINTS = 2.0  # Ostelo 2008: a change of 2 points on 0-10, or 30 %,
-MEANINGFUL_FRACTION = 0.30  # counts, better or worse
-BASELINE_DAYS = 7
 RECENT_DAYS = 7
 QUIET_DAYS = 3
 LOW_ADHERENCE = 50.0
@@ -102,7 +100,14 @@ def patients_needing_attention(clinic_id: int, today: date, query: str = "",
     course_start = (select(func.max(Course.start_date))
                     .where(Course.patient_id == User.id, Course.ended_at.is_(None))
                     .correlate(User).scalar_subquery())
-    base_start = func.coalesce(course_start, first)
+    # The first week: the course's if they checked in during it, else from their first
+    # check-in (the rule of backend/progress/service.py's baseline_start).
+    checked_in_course_week = (
+        select(CheckIn.id).where(CheckIn.patient_id == User.id,
+                                 CheckIn.local_date >= course_start,
+                                 CheckIn.local_date <= plus_days(course_start, BASELINE_DAYS - 1))
+        .correlate(User).exists())
+    base_start = case((checked_in_course_week, course_start), else_=first)
 
     # 1. The patients, with their first-week start and last check-in.
     found = db.session.execute(select(User, base_start, last).where(*in_clinic)

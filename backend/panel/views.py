@@ -16,6 +16,7 @@ from .. import audit
 from ..access import patient_or_404, practitioner_required
 from ..course.service import course_progress, current_course
 from ..database import record_id
+from ..progress.service import baseline_start
 from ..extensions import db
 from ..models import AuditEvent, Exercise, Invite, Role, User, utcnow
 from ..timeutil import today_for
@@ -77,7 +78,7 @@ def patient(patient_id: int):
     patient = patient_or_404(patient_id)
     today = clinic_today()
     # Eight weeks at most, starting with the first data (or the course) when that is later.
-    first = data.baseline_start(patient) or today
+    first = baseline_start(patient) or today
     start = max(today - timedelta(days=data.CHART_DAYS - 1), min(first, today - timedelta(days=13)))
     points = data.daily(patient, start, today)
     changes = data.pain_changes(patient, today)

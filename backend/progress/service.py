@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from ..course.service import course_progress, current_course
 from ..extensions import db
-from ..models import Assignment, CheckIn, Completion, User
+from ..models import Assignment, CheckIn, Completion, Course, User
 from ..timeutil import local_date, today_for
 from . import maths
 
@@ -42,6 +42,25 @@ def _entries(patient: User, start: date, end: date) -> list[maths.Entry]:
     return [maths.Entry(day, leg, back, sitting) for day, leg, back, sitting in rows]
 
 
+def baseline_start(patient: User, course: Course | None = None,
+                   first_entry: date | None = None) -> date | None:
+    """Where the first week, the baseline every change is measured from, begins.
+
+    The course's first week if the patient checked in during it, else the week of their
+    first check-in. The panel's patient page uses this too, and its patients list counts the
+    same in SQL (backend/panel/triage.py).
+    """
+    course = course or current_course(patient)
+    if course is not None and db.session.scalar(select(
+            select(CheckIn.id).where(
+                CheckIn.patient_id == patient.id, CheckIn.local_date >= course.start_date,
+                CheckIn.local_date < course.start_date + timedelta(days=maths.BASELINE_DAYS))
+            .exists())):
+        return course.start_date
+    return first_entry or db.session.scalar(select(func.min(CheckIn.local_date))
+                                            .where(CheckIn.patient_id == patient.id))
+
+
 def progress(patient: User, today: date | None = None) -> dict:
     """Per-day summaries over the course, change since the first week, the sitting link."""
     today = today or today_for(patient.timezone)
@@ -54,12 +73,8 @@ def progress(patient: User, today: date | None = None) -> dict:
     days = maths.daily(_entries(patient, start, today), _done(patient, start, today),
                        _dues(patient), start, today)
 
-    # Baseline: the course's first week if the patient logged in it, else their first week.
-    source = "course"
-    base_start = course.start_date if course else None
-    if base_start is None or maths.window_mean(
-            days, "leg_mean", base_start, base_start + timedelta(days=6)) is None:
-        source, base_start = "data", first_entry
+    base_start = baseline_start(patient, course, first_entry)
+    source = "course" if course and base_start == course.start_date else "data"
     baseline, current, changes = None, None, []
     if base_start is not None:
         base_end = base_start + timedelta(days=maths.BASELINE_DAYS - 1)
