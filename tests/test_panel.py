@@ -153,6 +153,18 @@ def test_a_course_week_without_check_ins_falls_back_to_the_first_week_of_data_ev
     assert "4.0 → 7.0" in page and "Meaningfully worse" in page
 
 
+@pytest.mark.parametrize("feeling, shown", [("worse", "Felt worse"),
+                                            ("spreading", "Leg pain spread further")])
+def test_a_worse_after_exercise_alert_says_what_happened(panel, factory, practitioner, feeling,
+                                                         shown):
+    patient = factory.patient(practitioner)
+    db.session.add(Alert(patient_id=patient.id, kind=AlertKind.WORSE_AFTER_EXERCISE,
+                         details={"exercise": "Piriformis stretch", "feeling": feeling}))
+    db.session.commit()
+    html = panel.get(f"/panel/patients/{patient.id}").get_data(as_text=True)
+    assert f"<strong>{shown}</strong> after Piriformis stretch" in html
+
+
 def test_low_adherence_is_flagged(panel, factory, practitioner):
     patient = factory.patient(practitioner, display_name="Fay Lazy")
     days_of_pain(factory, patient, 5, 5)

@@ -179,18 +179,19 @@ def test_session_notes_with_acupoints(panel, patient):
     post(panel, f"/panel/patients/{patient.id}/appointments", starts_at="2026-03-02T10:00")
     appointment = db.session.scalar(select(Appointment))
     response = post(panel, f"/panel/appointments/{appointment.id}", status="attended",
-                    acupoints="gb30, GB 34; BL57 Ashi", note="Tolerated well.")
+                    acupoints="gb30, GB 34; BL-57 Ashi, huantiao\nYintang", note="Tolerated well.")
     assert response.status_code == 303
     db.session.expire_all()
     assert appointment.status is AppointmentStatus.ATTENDED
-    assert appointment.acupoints == ["GB30", "GB34", "BL57", "Ashi"]
+    assert appointment.acupoints == ["GB30", "GB34", "BL57", "Ashi", "Huantiao", "Yintang"]
     html = panel.get(f"/panel/patients/{patient.id}").get_data(as_text=True)
-    assert "GB30, GB34, BL57, Ashi" in html and "Tolerated well." in html
+    assert "GB30, GB34, BL57, Ashi, Huantiao, Yintang" in html and "Tolerated well." in html
 
 
 @pytest.mark.parametrize("data, message", [
     ({"status": "done"}, "Status</strong> is not one of the choices"),
-    ({"status": "attended", "acupoints": "<script>"}, "is not a point code"),
+    ({"status": "attended", "acupoints": "<script>"}, "is not a point code or name"),
+    ({"status": "attended", "acupoints": "GB30 Huantiao Yintang"}, "is not a point code or name"),
     ({"status": "attended", "starts_at": "tomorrow"}, "must be a date and time"),
 ])
 def test_bad_session_input_is_refused(panel, patient, data, message):

@@ -30,7 +30,8 @@ from .forms import Form, FormError
 from .views import bp
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-ACUPOINT = re.compile(r"^[A-Za-z]{1,4}\s?\d{0,3}$")
+POINT_CODE = re.compile(r"^[A-Za-z]{1,4}\s?-?\d{1,3}$")  # GB30, gb 34, BL-57
+POINT_NAME = re.compile(r"^[A-Za-z][A-Za-z'-]{1,23}$")  # Huantiao, Yintang, Ashi
 TIMEPOINTS = ("start", "mid", "end", "other")
 
 
@@ -248,19 +249,19 @@ def add_appointment(patient_id: int):
 
 
 def parse_acupoints(raw: str, form: Form) -> list[str]:
-    """"GB30, gb34 BL57; Ashi" -> ["GB30", "GB34", "BL57", "Ashi"]."""
+    """"GB30, gb34 BL57; huantiao, Ashi" -> ["GB30", "GB34", "BL57", "Huantiao", "Ashi"]."""
     points = []
     for token in re.split(r"[,;\n]+|\s{2,}|(?<=\d)\s+", raw):
         token = token.strip()
         if not token:
             continue
-        if token.lower() == "ashi":
-            token = "Ashi"
-        elif ACUPOINT.match(token):
-            token = token.replace(" ", "").upper()
+        if POINT_CODE.match(token):
+            token = re.sub(r"[\s-]", "", token).upper()
+        elif POINT_NAME.match(token):
+            token = token.capitalize()
         else:
-            form.check(False, "Acupoints", f"“{token[:20]}” is not a point code such as GB30 "
-                                           "or Ashi")
+            form.check(False, "Acupoints", f"“{token[:20]}” is not a point code or name such as "
+                                           "GB30, Huantiao or Ashi (separate points with commas)")
             continue
         if token not in points:
             points.append(token)
