@@ -131,15 +131,25 @@ def test_library_shows_shipped_items_and_a_clinic_can_add_its_own(panel, practit
     assert "Sciatic nerve glide" in html and "/app/exercises/sciatic-nerve-glide.svg" in html
     response = post(panel, "/panel/exercises", name="Wall slide", summary="Easy squat",
                     instructions="Stand with your back to a wall.\n\nSlide down a little.",
-                    times_per_day="1", days_per_week="5", reps="8")
+                    times_per_day="1", days_per_week="5", reps="8",
+                    image="exercises/knee-to-chest.svg")
     assert response.status_code == 303
     mine = db.session.scalar(select(Exercise).filter_by(name="Wall slide"))
+    assert mine.image == "exercises/knee-to-chest.svg"
     assert mine.clinic_id == practitioner.clinic_id
     assert mine.instructions == ["Stand with your back to a wall.", "Slide down a little."]
     assert (mine.reps, mine.days_per_week) == (8, 5)
     again = post(panel, "/panel/exercises", name="Wall slide", instructions="x",
                  times_per_day="1", days_per_week="7")
     assert again.status_code == 422 and "already has an exercise" in again.get_data(as_text=True)
+
+
+def test_a_clinic_exercise_can_only_reuse_a_shipped_picture(panel):
+    response = post(panel, "/panel/exercises", name="Wall slide", instructions="Stand.",
+                    times_per_day="1", days_per_week="7", image="../../etc/passwd")
+    assert response.status_code == 422
+    assert "Picture</strong> is not one of the choices" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Exercise).filter_by(name="Wall slide")) is None
 
 
 def test_an_exercise_needs_a_name_and_instructions(panel):

@@ -68,7 +68,15 @@ def exercises():
         select(Exercise).where((Exercise.clinic_id.is_(None))
                                | (Exercise.clinic_id == current_user.clinic_id))
         .order_by(Exercise.clinic_id.is_not(None), Exercise.name)))
-    return render_template("panel/exercises.html", exercises=items)
+    return render_template("panel/exercises.html", exercises=items, pictures=_pictures())
+
+
+def _pictures() -> dict[str, str]:
+    """The shipped drawings a clinic's own exercise can reuse: image path -> what it shows."""
+    return dict(db.session.execute(
+        select(Exercise.image, Exercise.name).where(Exercise.clinic_id.is_(None),
+                                                    Exercise.image.is_not(None))
+        .order_by(Exercise.name)).all())
 
 
 def _dosage(form: Form) -> dict:
@@ -89,6 +97,7 @@ def add_exercise():
     steps = [line.strip() for line in form.text("instructions", "Instructions", 4000,
                                                 required=True).splitlines() if line.strip()]
     caution = form.text("caution", "Caution", 1000)
+    image = form.choice("image", "Picture", _pictures(), required=False)
     dosage = _dosage(form)
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:70] or "exercise"
     form.check(db.session.scalar(select(Exercise.id).where(
@@ -97,7 +106,7 @@ def add_exercise():
     form.done()
     exercise = Exercise(clinic_id=current_user.clinic_id, slug=slug, name=name,
                         category="clinic", summary=summary, instructions=steps,
-                        caution=caution, **dosage)
+                        caution=caution, image=image, **dosage)
     db.session.add(exercise)
     db.session.flush()
     audit.record("exercise.add", target=f"exercise:{exercise.id}", name=name)
