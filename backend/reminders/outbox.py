@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, delete, exists, inspect, or_, select, update
+from sqlalchemy import and_, delete, exists, or_, select, update
 
 from ..database import writing
 from ..extensions import db
@@ -268,8 +268,8 @@ def expire_stale(now: datetime) -> int:
 
 
 def claim(batch: int, worker_id: str, now: datetime | None = None, lease: timedelta = LEASE,
-          ids: list[int] | None = None) -> list[OutboxMessage]:
-    """Take up to ``batch`` due messages for this worker and commit the claim.
+          ids: list[int] | None = None) -> list[int]:
+    """Take up to ``batch`` due messages for this worker, commit the claim, return their ids.
 
     Due = pending and time for an attempt, or ``sending`` under a lapsed lease (its sender
     died). One statement on both databases; see the module docstring.
@@ -286,15 +286,15 @@ def claim(batch: int, worker_id: str, now: datetime | None = None, lease: timede
             .where(OutboxMessage.id.in_(candidates.scalar_subquery()))
             .values(status="sending", claimed_by=worker_id, claimed_until=now + lease,
                     attempts=OutboxMessage.attempts + 1)
-            .returning(OutboxMessage)
-            .execution_options(synchronize_session=False, populate_existing=True))
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False))
     # The claim is a transaction of its own, begun with the write lock on SQLite: one
     # already open (say, a read of the last batch) could not be upgraded to a write.
     db.session.commit()
     with writing():
-        messages = list(db.session.scalars(stmt))
+        message_ids = list(db.session.scalars(stmt))
         db.session.commit()
-    return messages
+    return message_ids
 
 
 @dataclass
@@ -404,11 +404,10 @@ def _settle_all(work: list[_Work], outcomes: list, worker_id: str, now: datetime
     return totals
 
 
-def deliver(sender: Sender, messages: list[OutboxMessage], worker_id: str,
+def deliver(sender: Sender, message_ids: list[int], worker_id: str,
             now: datetime | None = None) -> Counter:
     """Send claimed messages to every device of their patient, then settle them together."""
     now = now or utcnow()
-    message_ids = [inspect(m).identity[0] for m in messages]  # no reload per message
     with writing():
         work = _prepare(message_ids, now)
         # End the transaction before the network: on SQLite it holds the write lock.
@@ -429,10 +428,10 @@ def send_due(sender: Sender, worker_id: str, now: datetime | None = None, batch:
         expire_stale(now)
         db.session.commit()
         for _ in range(max_batches):
-            messages = claim(batch, worker_id, now)
-            if not messages:
+            message_ids = claim(batch, worker_id, now)
+            if not message_ids:
                 break
-            totals.update(deliver(sender, messages, worker_id, now))
+            totals.update(deliver(sender, message_ids, worker_id, now))
     return totals
 
 
@@ -440,8 +439,8 @@ def send_now(sender: Sender, message_id: int, worker_id: str) -> Counter:
     """Send one message immediately (the "send me a test" button)."""
     now = utcnow()
     with writing():
-        messages = claim(1, worker_id, now, ids=[message_id])
-        return deliver(sender, messages, worker_id, now) if messages else Counter()
+        claimed = claim(1, worker_id, now, ids=[message_id])
+        return deliver(sender, claimed, worker_id, now) if claimed else Counter()
 
 
 def prune(now: datetime | None = None) -> int:
