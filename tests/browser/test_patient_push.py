@@ -109,3 +109,39 @@ def test_an_unreadable_push_still_shows_a_notification(live, context, page, pati
             .then(r => r.getNotifications()).then(list => list.map(n => n.title))""")
         page.wait_for_timeout(100)
     assert titles == ["Between"]
+
+
+IPHONE_SAFARI = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+                 "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
+
+
+def test_iphone_safari_is_guided_to_the_home_screen_before_reminders(chromium, live, patient_world):
+    def settings_on_iphone(standalone: bool):
+        context = chromium.new_context(base_url=live.url, viewport={"width": 390, "height": 844},
+                                       user_agent=IPHONE_SAFARI, is_mobile=True, has_touch=True)
+        if standalone:  # opened from the Home Screen
+            context.add_init_script(
+                "Object.defineProperty(Navigator.prototype, 'standalone', {get: () => true});")
+        page = context.new_page()
+        log_in(page, patient_world["patient"])
+        page.goto("/app/#/settings")
+        page.get_by_role("heading", name="Reminders on this phone").wait_for()
+        page.locator("#main:not([aria-busy])").wait_for()
+        return context, page
+
+    context, page = settings_on_iphone(standalone=False)
+    try:
+        section = page.get_by_role("region", name="Reminders on this phone")
+        assert section.get_by_text("only work once Between is on your Home Screen").is_visible()
+        assert section.get_by_text("Choose “Add to Home Screen”").is_visible()
+        assert section.get_by_role("button", name="Turn reminders on").count() == 0
+    finally:
+        context.close()
+
+    context, page = settings_on_iphone(standalone=True)
+    try:
+        section = page.get_by_role("region", name="Reminders on this phone")
+        section.get_by_role("button", name="Turn reminders on").wait_for()
+        assert section.get_by_text("Add to Home Screen").count() == 0
+    finally:
+        context.close()
