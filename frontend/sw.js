@@ -10,7 +10,7 @@
  */
 importScripts("js/queue.js");
 
-const VERSION = "2026-11-22.1";
+const VERSION = "2026-11-29.1";
 const SHELL_CACHE = `between-shell-${VERSION}`;
 const SHELL = [
   "./", "index.html", "manifest.webmanifest", "css/app.css",
@@ -156,7 +156,8 @@ self.addEventListener("sync", (event) => {
   if (event.tag !== "between-queue") return;
   event.waitUntil((async () => {
     const me = await self.BetweenQueue.loadData("me");
-    const result = await self.BetweenQueue.flush(me ? me.value.id : null);
+    if (!me || !me.value) return; // nobody logged in: entries wait for a login
+    const result = await self.BetweenQueue.flush(me.value.id);
     await notifyClients({ type: "queue-changed" });
     // Still waiting (offline or server trouble): reject so the browser retries the sync later.
     if (result.waiting && !result.unauthorized) throw new Error("queue not empty");

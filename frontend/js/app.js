@@ -1,5 +1,9 @@
 /* The app: routes (hash based: /app/#/checkin), who is logged in, the offline queue's badge,
- * and when to send what is waiting (now, on reconnect, on next open, by Background Sync). */
+ * and when to send what is waiting (now, on reconnect, on next open, by Background Sync).
+ *
+ * A phone may be shared: what is saved on it belongs to one account. Screens read and save
+ * through loadMine / saveMine / myQueue, and a login as someone else drops the saved copies
+ * of the previous account (their unsent entries wait, hidden, for their next login). */
 import * as api from "./api.js";
 import { clear, focusHeading, h } from "./dom.js";
 import * as today from "./screens/today.js";
@@ -43,6 +47,18 @@ export function navigate(hash) {
   else location.hash = hash;
 }
 
+/* What this phone keeps for the patient who is logged in, and only theirs. */
+export function saveMine(name, value) {
+  return state.me ? Queue.saveData(name, value, state.me.id) : Promise.resolve();
+}
+export async function loadMine(name) {
+  return state.me ? Queue.loadData(name, state.me.id) : null;
+}
+export async function myQueue() {
+  if (!state.me) return [];
+  return (await Queue.all()).filter((item) => item.userId === state.me.id);
+}
+
 /* Queue an entry and try to send it at once. Returns true when the server has it. */
 export async function submit(entry) {
   const item = await Queue.add({ ...entry, userId: state.me && state.me.id });
@@ -80,7 +96,7 @@ async function requestBackgroundSync() {
 export async function updateBadge() {
   let items = [];
   try { items = await Queue.all(); } catch (err) { items = []; }
-  const mine = items.filter((i) => !state.me || i.userId === state.me.id);
+  const mine = items.filter((i) => state.me && i.userId === state.me.id);
   const waiting = mine.filter((i) => i.status === "pending").length;
   const broken = mine.filter((i) => i.status === "error").length;
   const parts = [];
@@ -91,18 +107,28 @@ export async function updateBadge() {
   syncStatus.classList.toggle("warn", Boolean(waiting || broken || !navigator.onLine));
 }
 
+/* Whoever the server says is logged in now. If the phone's saved data is another account's,
+ * drop it first: saved screens and the sitting timer. */
+async function adopt(me) {
+  const saved = await Queue.loadData("me").catch(() => null);
+  if (saved && saved.value && saved.value.id !== me.id) {
+    await Queue.clearData();
+    localStorage.clear();
+    sessionStorage.clear();
+  }
+  state.me = me;
+  state.needsLogin = false;
+  await Queue.saveData("me", me, me.id);
+}
+
 async function loadMe() {
   try {
-    state.me = await api.get("/api/me");
-    state.needsLogin = false;
-    await Queue.saveData("me", state.me);
+    await adopt(await api.get("/api/me"));
   } catch (err) {
-    if (err.offline) {
-      const saved = await Queue.loadData("me").catch(() => null);
-      state.me = saved ? saved.value : null;
-    } else {
-      state.me = null;
-    }
+    const saved = await Queue.loadData("me").catch(() => null);
+    state.me = saved && (err.offline || err.status === 401) ? saved.value : null;
+    // The session ended while the app was closed: the same "log in again" as mid-use.
+    state.needsLogin = Boolean(state.me) && !err.offline;
   }
 }
 
@@ -142,11 +168,12 @@ export async function render() {
 }
 
 export async function afterLogin(me) {
-  state.me = me;
-  state.needsLogin = false;
-  await Queue.saveData("me", me);
+  const previous = state.me;
+  await adopt(me);
   flush();
-  const target = state.afterLogin && state.afterLogin !== "#/login" ? state.afterLogin : "#/";
+  // Where the previous account was going is not where this one goes.
+  const switched = previous && previous.id !== me.id;
+  const target = !switched && state.afterLogin && state.afterLogin !== "#/login" ? state.afterLogin : "#/";
   navigate(target);
 }
 

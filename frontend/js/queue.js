@@ -10,6 +10,10 @@
  * leaves it waiting; a 401 leaves it waiting and asks the patient to log in again; any
  * other 4xx marks it "needs attention" with the server's message, for the patient to fix
  * or discard: nothing is dropped silently.
+ *
+ * A phone may be shared. Every entry and every saved copy records whose it is (userId): a
+ * flush sends only the given account's entries, and loadData() with a userId returns only
+ * that account's copy. Another account's waiting entries stay hidden until they log in again.
  */
 (function (global) {
   "use strict";
@@ -68,7 +72,7 @@
     listeners.forEach((fn) => { try { fn(); } catch (err) { console.error(err); } });
   }
 
-  /* Queue an entry: {kind: "checkin"|"completion", path, body, userId, label}. */
+  /* Queue an entry: {kind: "checkin"|"completion"|"questionnaire", path, body, userId, label}. */
   async function add(entry) {
     const item = Object.assign({
       key: newKey(), method: "POST", createdAt: new Date().toISOString(),
@@ -104,8 +108,9 @@
 
   async function flushLocked(userId) {
     const result = { sent: 0, waiting: 0, failed: 0, unauthorized: false, offline: false };
+    if (userId == null) return result; // nobody known to send as: wait for a login
     for (const item of await all()) {
-      if (item.status !== "pending" || (userId != null && item.userId !== userId)) continue;
+      if (item.status !== "pending" || item.userId !== userId) continue;
       let response;
       try {
         response = await send(item);
@@ -138,13 +143,15 @@
       await put(item);
       result.failed += 1;
     }
-    for (const item of await all()) if (item.status === "pending") result.waiting += 1;
+    for (const item of await all()) {
+      if (item.status === "pending" && item.userId === userId) result.waiting += 1;
+    }
     return result;
   }
 
-  /* Send what is waiting, in order. Page and service worker may both try at once: a Web
-   * Lock serialises them where it exists, and the Idempotency-Key makes a double send
-   * harmless where it doesn't. */
+  /* Send what is waiting for this account (userId), in order. Page and service worker may
+   * both try at once: a Web Lock serialises them where it exists, and the Idempotency-Key
+   * makes a double send harmless where it doesn't. */
   function flush(userId) {
     if (global.navigator && navigator.locks) {
       return navigator.locks.request("between-queue", () => flushLocked(userId));
@@ -152,10 +159,19 @@
     return flushLocked(userId);
   }
 
-  async function saveData(name, value) {
-    await tx("data", "readwrite", (s) => s.put({ value, savedAt: new Date().toISOString() }, name));
+  /* A copy of an answer for offline viewing, and whose it is. */
+  async function saveData(name, value, userId = null) {
+    await tx("data", "readwrite", (s) => s.put({ value, userId, savedAt: new Date().toISOString() }, name));
   }
-  async function loadData(name) { return tx("data", "readonly", (s) => s.get(name)); }
+  /* The saved copy; with a userId, only if it is that account's (else null). */
+  async function loadData(name, userId) {
+    const record = await tx("data", "readonly", (s) => s.get(name));
+    if (!record) return null;
+    if (userId !== undefined && record.userId !== userId) return null;
+    return record;
+  }
+  /* Another account logs in on this phone: forget every saved copy (the queue stays). */
+  async function clearData() { await tx("data", "readwrite", (s) => s.clear()); }
 
   /* Logout: remove everything this app keeps on the device about the patient. */
   async function wipe() {
@@ -174,7 +190,7 @@
   }
 
   global.BetweenQueue = {
-    add, all, put, remove, flush, saveData, loadData, wipe, newKey,
+    add, all, put, remove, flush, saveData, loadData, clearData, wipe, newKey,
     onChange(fn) { listeners.add(fn); return () => listeners.delete(fn); },
   };
 })(self);

@@ -1,4 +1,4 @@
-"""The patient's account on the phone: My data downloads."""
+"""The patient's account on the phone: a shared phone, My data downloads."""
 from __future__ import annotations
 
 import csv
@@ -12,6 +12,82 @@ from backend.extensions import db
 from backend.models import CheckIn
 from tests.browser.test_patient_app import count, log_in, quick_checkin, wait_for_worker, wait_until
 from tests.conftest import PASSWORD
+
+
+def log_in_as(page, email: str, first_name: str):
+    """Log in from whatever login screen shows (fresh, or "Please log in again")."""
+    page.goto("/app/")
+    page.get_by_role("button", name="Log in").wait_for()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name=f"Hello, {first_name}").wait_for()
+
+
+def saved(page, name: str):
+    return page.evaluate("(name) => BetweenQueue.loadData(name).then(r => r ? r.value : null)", name)
+
+
+def test_a_second_account_on_the_phone_never_sees_or_sends_the_first_ones_entries(
+        live, context, page, patient_world, seed):
+    maya = patient_world["patient"]
+    sam = seed.patient(patient_world["practitioner"], display_name="Sam Park")
+    maya_id, sam_id, maya_email, sam_email = maya.id, sam.id, maya.email, sam.email
+
+    log_in(page, maya)
+    wait_for_worker(page)
+    page.goto("/app/#/progress")
+    page.get_by_role("heading", name="Your progress").wait_for()
+    page.goto("/app/#/checkin")
+    page.get_by_role("button", name="I'm sitting down").click()   # Maya's sitting timer
+    context.set_offline(True)
+    quick_checkin(page, 7, 2)                                     # Maya's, waiting to send
+    page.evaluate("""(id) => BetweenQueue.add({kind: 'checkin', path: '/api/checkins', userId: id,
+        label: 'Check-in', status: 'error', body: {leg_pain: 3},
+        error: {status: 422, message: 'Maya needs to fix this one', fields: {}}})""", maya_id)
+    page.get_by_text("1 entry waiting to send").wait_for()
+
+    # Maya's session ends without a logout, and Sam logs in on the same phone.
+    context.clear_cookies()
+    context.set_offline(False)
+    log_in_as(page, sam_email, "Sam")
+    assert page.get_by_text("Maya needs to fix this one").count() == 0
+    assert page.get_by_role("region", name="Entries that need your attention").count() == 0
+    assert page.locator("#sync-status").text_content() == ""
+    assert saved(page, "progress") is None                        # Maya's copies are gone
+    assert saved(page, "today")["display_name"] == "Sam Park"
+    assert page.evaluate("() => localStorage.getItem('between-sitting')") is None
+
+    # Sam checks in: his entry is sent, Maya's (queued before it) is not sent as Sam's.
+    page.goto("/app/#/checkin")
+    page.get_by_role("group", name="Leg pain").get_by_role("radio", name="4", exact=True).check()
+    page.get_by_role("group", name="Back pain").get_by_role("radio", name="1", exact=True).check()
+    page.get_by_role("button", name="None of these").click()
+    page.get_by_role("button", name="Save check-in").click()
+    page.get_by_role("heading", name="Hello, Sam").wait_for()
+    assert wait_until(lambda: count(live, CheckIn, patient_id=sam_id) == 1)
+    assert count(live, CheckIn, patient_id=maya_id) == 0
+    assert count(live, CheckIn) == 1
+
+    # Offline, Sam's phone shows Sam's saved Today, never Maya's homework.
+    context.set_offline(True)
+    page.reload()
+    page.get_by_role("heading", name="Hello, Sam").wait_for()
+    page.get_by_text("No homework for today.").wait_for()
+    assert page.get_by_text("Piriformis stretch").count() == 0
+    context.set_offline(False)
+
+    # Maya logs in again: her waiting entry goes now, under her account, and the one that
+    # needs her attention is hers to see again.
+    context.clear_cookies()
+    log_in_as(page, maya_email, "Maya")
+    assert wait_until(lambda: count(live, CheckIn, patient_id=maya_id) == 1)
+    with live.app_context():
+        db.session.remove()
+        assert db.session.scalar(select(CheckIn).filter_by(patient_id=maya_id)).leg_pain == 7
+    page.get_by_role("region", name="Entries that need your attention") \
+        .get_by_text("Maya needs to fix this one").wait_for()
+    assert saved(page, "today")["display_name"] == "Maya Chen"
 
 
 def test_my_data_downloads_as_csv_and_json_with_my_entries(live, page, patient_world, seed):

@@ -112,14 +112,15 @@ def test_a_queued_entry_is_replayed_with_its_key_and_stored_once(live, context, 
     """The answer to a send is lost: the entry is sent again with the same key."""
     log_in(page, patient_world["patient"])
     key = page.evaluate("""async () => {
-        const item = await BetweenQueue.add({kind: 'checkin', path: '/api/checkins', userId: null,
+        const me = (await BetweenQueue.loadData('me')).value.id;
+        const item = await BetweenQueue.add({kind: 'checkin', path: '/api/checkins', userId: me,
             body: {leg_pain: 4, back_pain: 1, red_flags: {bladder_bowel: false, saddle_numbness: false,
                    both_legs_or_weakness: false, after_trauma: false, fever: false,
                    cancer_history: false, weight_loss: false}}});
         const copy = Object.assign({}, item);
-        await BetweenQueue.flush(null);          // stored, removed from the queue
+        await BetweenQueue.flush(me);            // stored, removed from the queue
         await BetweenQueue.put(copy);            // as if the answer never arrived
-        await BetweenQueue.flush(null);          // replayed with the same Idempotency-Key
+        await BetweenQueue.flush(me);            // replayed with the same Idempotency-Key
         return (await BetweenQueue.all()).length;
     }""")
     assert key == 0
@@ -284,3 +285,4 @@ def test_reminder_times_are_saved_from_settings(live, page, patient_world):
         pref = db.session.get(ReminderPreference, patient_world["patient"].id)
         assert pref.checkin_time.strftime("%H:%M") == "19:30"
         assert 7 not in pref.days
+

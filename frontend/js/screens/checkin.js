@@ -2,7 +2,7 @@
  * questions. Built for speed: every answer is one tap, the save button sits under the thumb.
  * Any red-flag "yes" opens the urgent-care screen at once, offline too. */
 import { h } from "../dom.js";
-import { navigate, submit, toast } from "../app.js";
+import { myQueue, navigate, submit, toast } from "../app.js";
 
 const Queue = self.BetweenQueue;
 const LOCATIONS = [["lower_back", "Lower back"], ["buttock", "Buttock"], ["thigh", "Back of thigh"], ["calf", "Calf"], ["foot", "Foot"]];
@@ -194,7 +194,7 @@ export async function render(root) {
 
   const editing = sessionStorage.getItem("between-edit");
   if (editing) {
-    const item = (await Queue.all()).find((i) => i.key === editing);
+    const item = (await myQueue()).find((i) => i.key === editing);
     if (item) {
       fill(form, item.body);
       root.insertBefore(h("p", { class: "note" }, `Editing an entry that was not accepted: ${item.error ? item.error.message : ""}`), form);

@@ -1,18 +1,17 @@
 /* One exercise: the picture, plain steps, the dosage and when to stop. */
 import * as api from "../api.js";
 import { dosageText, h } from "../dom.js";
-
-const Queue = self.BetweenQueue;
+import { loadMine, saveMine } from "../app.js";
 
 export async function render(root, { params }) {
   const id = Number(params[0]);
   let items = null;
   try {
     items = (await api.get("/api/homework")).items;
-    await Queue.saveData("homework", items);
+    await saveMine("homework", items);
   } catch (err) {
     if (!err.offline) throw err;
-    const saved = await Queue.loadData("homework");
+    const saved = await loadMine("homework");
     items = saved ? saved.value : [];
   }
   const item = items.find((i) => i.id === id);

@@ -1,13 +1,12 @@
 /* Log in. When the session ran out, entries saved on the phone wait for the new login. */
 import * as api from "../api.js";
 import { h } from "../dom.js";
-import { afterLogin, state } from "../app.js";
-
-const Queue = self.BetweenQueue;
+import { afterLogin, myQueue, state } from "../app.js";
 
 export async function render(root) {
   root.append(h("h1", {}, state.needsLogin ? "Please log in again" : "Log in to Between"));
-  const waiting = (await Queue.all().catch(() => [])).length;
+  // Only the entries of whoever was logged in here: they are sent when that account logs in.
+  const waiting = (await myQueue().catch(() => [])).length;
   if (waiting) {
     root.append(h("p", { class: "note" }, `${waiting} ${waiting === 1 ? "entry is" : "entries are"} saved on this phone and will be sent after you log in.`));
   }

@@ -3,8 +3,7 @@
  * uPlot (vendored) is loaded only when this screen opens, to keep the first load small. */
 import * as api from "../api.js";
 import { formatDate, h } from "../dom.js";
-
-const Queue = self.BetweenQueue;
+import { loadMine, saveMine } from "../app.js";
 const NAMES = { leg_pain: "Leg pain", back_pain: "Back pain", sitting_minutes: "Sitting time" };
 let uplotLoading = null;
 
@@ -29,11 +28,11 @@ function loadUPlot() {
 async function loadProgress() {
   try {
     const data = await api.get("/api/progress");
-    await Queue.saveData("progress", data);
+    await saveMine("progress", data);
     return { data, savedAt: null };
   } catch (err) {
     if (!err.offline) throw err;
-    const saved = await Queue.loadData("progress");
+    const saved = await loadMine("progress");
     return { data: saved ? saved.value : null, savedAt: saved ? saved.savedAt : null };
   }
 }

@@ -1,7 +1,7 @@
 /* Settings: reminders and notifications, my data (download, delete my account), log out. */
 import * as api from "../api.js";
 import { h } from "../dom.js";
-import { logout, toast } from "../app.js";
+import { logout, myQueue, toast } from "../app.js";
 import * as push from "../push.js";
 
 const DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -160,8 +160,12 @@ export async function render(root, { state }) {
   root.append(await notificationsSection(), await preferencesSection(), dataSection());
   const out = h("button", { type: "button", class: "btn big-btn" }, "Log out");
   out.addEventListener("click", async () => {
-    const waiting = (await self.BetweenQueue.all()).length;
-    if (waiting && !window.confirm(`${waiting} ${waiting === 1 ? "entry has" : "entries have"} not been sent yet and will be lost if you log out. Log out anyway?`)) return;
+    const waiting = (await myQueue()).length;
+    const others = (await self.BetweenQueue.all()).length - waiting;
+    const lost = [];
+    if (waiting) lost.push(`${waiting} of your ${waiting === 1 ? "entries has" : "entries have"} not been sent yet and will be lost if you log out.`);
+    if (others) lost.push(`Entries saved on this phone for another account will be removed too.`);
+    if (lost.length && !window.confirm(`${lost.join(" ")} Log out anyway?`)) return;
     await logout();
   });
   root.append(h("section", { class: "card", "aria-labelledby": "out-h" }, h("h2", { id: "out-h" }, "Log out"),

@@ -1,7 +1,7 @@
 /* Today: the next session, today's homework with a one-tap "done", and the check-in button. */
 import * as api from "../api.js";
 import { dosageText, formatDate, formatTime, h } from "../dom.js";
-import { navigate, submit, toast } from "../app.js";
+import { loadMine, myQueue, navigate, saveMine, submit, toast } from "../app.js";
 
 const Queue = self.BetweenQueue;
 const FEELINGS = [["better", "Better"], ["same", "Same"], ["worse", "Worse"], ["spreading", "Pain spreading"]];
@@ -13,11 +13,11 @@ export const WORSE_ADVICE = "Thank you for telling us. Stop this exercise for no
 async function loadToday() {
   try {
     const data = await api.get("/api/today");
-    await Queue.saveData("today", data);
+    await saveMine("today", data);
     return { data, savedAt: null };
   } catch (err) {
     if (!err.offline) throw err;
-    const saved = await Queue.loadData("today");
+    const saved = await loadMine("today");
     return { data: saved ? saved.value : null, savedAt: saved ? saved.savedAt : null };
   }
 }
@@ -108,7 +108,7 @@ function problemList(items) {
 
 export async function render(root, { state }) {
   const { data, savedAt } = await loadToday();
-  const queued = await Queue.all();
+  const queued = await myQueue(); // another account's entries on this phone stay out of sight
   const first = state.me ? state.me.display_name.split(" ")[0] : "";
   root.append(h("h1", {}, first ? `Hello, ${first}` : "Today"));
   if (savedAt) root.append(h("p", { class: "note" }, `Offline: showing what was saved ${formatDate(savedAt)} ${formatTime(savedAt)}.`));
