@@ -10,7 +10,7 @@
  */
 importScripts("js/queue.js");
 
-const VERSION = "2026-11-29.1";
+const VERSION = "2026-11-29.2";
 const SHELL_CACHE = `between-shell-${VERSION}`;
 const SHELL = [
   "./", "index.html", "manifest.webmanifest", "css/app.css",

@@ -286,3 +286,17 @@ def test_reminder_times_are_saved_from_settings(live, page, patient_world):
         assert pref.checkin_time.strftime("%H:%M") == "19:30"
         assert 7 not in pref.days
 
+
+def test_an_exercise_opens_offline_from_today_without_having_been_opened_before(
+        live, context, page, patient_world):
+    log_in(page, patient_world["patient"])        # Today is saved on the phone
+    wait_for_worker(page)
+    context.set_offline(True)
+    page.reload()
+    page.get_by_text("Offline: showing what was saved").wait_for()
+    page.get_by_role("link", name="Piriformis stretch").click()
+    page.get_by_role("heading", name="Piriformis stretch").wait_for()
+    assert page.get_by_role("heading", name="How to do it").is_visible()
+    assert page.locator("ol.steps li").count() >= 2
+    assert page.get_by_role("heading", name="Exercise not found").count() == 0
+

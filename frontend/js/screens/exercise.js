@@ -1,20 +1,28 @@
-/* One exercise: the picture, plain steps, the dosage and when to stop. */
+/* One exercise: the picture, plain steps, the dosage and when to stop. Offline, it comes
+ * from the saved homework list, or else from the saved Today (its homework is the same). */
 import * as api from "../api.js";
 import { dosageText, h } from "../dom.js";
 import { loadMine, saveMine } from "../app.js";
 
+async function savedItem(id) {
+  const homework = await loadMine("homework");
+  const found = homework && homework.value.find((i) => i.id === id);
+  if (found) return found;
+  const today = await loadMine("today");
+  return (today && today.value && (today.value.homework || []).find((i) => i.id === id)) || null;
+}
+
 export async function render(root, { params }) {
   const id = Number(params[0]);
-  let items = null;
+  let item = null;
   try {
-    items = (await api.get("/api/homework")).items;
+    const items = (await api.get("/api/homework")).items;
     await saveMine("homework", items);
+    item = items.find((i) => i.id === id);
   } catch (err) {
     if (!err.offline) throw err;
-    const saved = await loadMine("homework");
-    items = saved ? saved.value : [];
+    item = await savedItem(id);
   }
-  const item = items.find((i) => i.id === id);
   if (!item) {
     root.append(h("h1", {}, "Exercise not found"), h("p", {}, h("a", { href: "#/" }, "Back to Today")));
     return;
