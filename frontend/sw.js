@@ -5,12 +5,14 @@
  * - API answers are never served from the shell cache: /api/ goes to the network. Recent
  *   data for offline viewing lives in IndexedDB (js/queue.js), which logout wipes.
  * - Push: shows the notification (a fallback one if the payload is unreadable); a tap
- *   focuses an open window and takes it to the payload's screen, or opens one.
+ *   focuses an open window and takes it to the payload's screen, or opens one. When the push
+ *   service replaces the subscription, the new one goes to the server from here if it can;
+ *   otherwise the app sends it the next time it opens with the patient logged in.
  * - Background Sync sends the offline queue with the same code the page uses.
  */
 importScripts("js/queue.js");
 
-const VERSION = "2026-11-29.2";
+const VERSION = "2026-11-29.3";
 const SHELL_CACHE = `between-shell-${VERSION}`;
 const SHELL = [
   "./", "index.html", "manifest.webmanifest", "css/app.css",
@@ -125,21 +127,28 @@ function keyToBytes(base64url) {
   return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
 }
 
+/* The push service replaced or dropped this phone's subscription. Get the new one to the
+ * server now if we can. Whatever fails here (offline, logged out, no key) is finished by the
+ * app the next time it opens with the patient logged in (js/push.js refresh()): it sends the
+ * browser's subscription again, or makes a new one if reminders were on and there is none. */
 self.addEventListener("pushsubscriptionchange", (event) => {
   event.waitUntil((async () => {
-    let key = event.oldSubscription && event.oldSubscription.options.applicationServerKey;
-    if (!key) {
-      const response = await fetch("/api/push/key", { credentials: "same-origin" });
-      if (!response.ok) return; // logged out: the app resubscribes at the next login
-      key = keyToBytes((await response.json()).public_key);
+    let subscription = event.newSubscription || await self.registration.pushManager.getSubscription();
+    if (!subscription) {
+      let key = event.oldSubscription && event.oldSubscription.options.applicationServerKey;
+      if (!key) {
+        const response = await fetch("/api/push/key", { credentials: "same-origin" });
+        if (!response.ok) return; // logged out: the app subscribes again at its next open
+        key = keyToBytes((await response.json()).public_key);
+      }
+      subscription = await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
     }
-    const subscription = event.newSubscription ||
-      await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
-    await fetch("/api/push/subscriptions", {
+    const saved = await fetch("/api/push/subscriptions", {
       method: "POST", credentials: "same-origin", headers: apiHeaders(),
       body: JSON.stringify(subscription.toJSON()),
     });
-    if (event.oldSubscription) {
+    if (!saved.ok) return; // logged out or refused: the app sends it again at its next open
+    if (event.oldSubscription && event.oldSubscription.endpoint !== subscription.endpoint) {
       await fetch("/api/push/subscriptions", {
         method: "DELETE", credentials: "same-origin", headers: apiHeaders(),
         body: JSON.stringify({ endpoint: event.oldSubscription.endpoint }),

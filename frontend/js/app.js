@@ -6,6 +6,7 @@
  * of the previous account (their unsent entries wait, hidden, for their next login). */
 import * as api from "./api.js";
 import { clear, focusHeading, h } from "./dom.js";
+import * as push from "./push.js";
 import * as today from "./screens/today.js";
 import * as checkin from "./screens/checkin.js";
 import * as exercise from "./screens/exercise.js";
@@ -108,13 +109,14 @@ export async function updateBadge() {
 }
 
 /* Whoever the server says is logged in now. If the phone's saved data is another account's,
- * drop it first: saved screens and the sitting timer. */
+ * drop it first: saved screens, the sitting timer, and that account's reminders here. */
 async function adopt(me) {
   const saved = await Queue.loadData("me").catch(() => null);
   if (saved && saved.value && saved.value.id !== me.id) {
     await Queue.clearData();
     localStorage.clear();
     sessionStorage.clear();
+    await push.switchOff({ tellServer: false }); // that subscription was the other account's
   }
   state.me = me;
   state.needsLogin = false;
@@ -130,6 +132,11 @@ async function loadMe() {
     // The session ended while the app was closed: the same "log in again" as mid-use.
     state.needsLogin = Boolean(state.me) && !err.offline;
   }
+}
+
+/* Reminders keep working: the server gets this phone's subscription again on each open. */
+function refreshReminders() {
+  push.refresh().catch((err) => console.warn("reminders could not be refreshed", err));
 }
 
 let renderCount = 0;
@@ -171,18 +178,27 @@ export async function afterLogin(me) {
   const previous = state.me;
   await adopt(me);
   flush();
+  refreshReminders();
   // Where the previous account was going is not where this one goes.
   const switched = previous && previous.id !== me.id;
   const target = !switched && state.afterLogin && state.afterLogin !== "#/login" ? state.afterLogin : "#/";
   navigate(target);
 }
 
-/* Logout: tell the server, then remove every trace of health data from this device. */
-export async function logout() {
-  try {
-    await api.post("/api/auth/logout");
-  } catch (err) {
-    // Offline or already logged out: the local wipe below is what protects the device.
+let leaving = false; // logging out: a 401 on the way out is expected, not "log in again"
+
+/* Logout: switch reminders off for this phone, tell the server, then remove every trace of
+ * health data from this device. Offline, the wipe still happens. accountDeleted: the server
+ * session is already gone, so only the local side is done. */
+export async function logout({ accountDeleted = false } = {}) {
+  leaving = true;
+  await push.switchOff({ tellServer: !accountDeleted });
+  if (!accountDeleted) {
+    try {
+      await api.post("/api/auth/logout");
+    } catch (err) {
+      // Offline or already logged out: the local wipe below is what protects the device.
+    }
   }
   await Queue.wipe();
   if (self.caches) {
@@ -196,13 +212,15 @@ export async function logout() {
     navigator.serviceWorker.controller.postMessage({ type: "logout" });
   }
   state.me = null;
+  state.needsLogin = false;
   state.afterLogin = "#/";
+  leaving = false;
   updateBadge();
   navigate("#/login");
 }
 
 window.addEventListener("between:unauthorized", () => {
-  if (!state.me || state.needsLogin) return;
+  if (!state.me || state.needsLogin || leaving) return;
   state.needsLogin = true;
   state.afterLogin = location.hash || "#/";
   toast("Please log in again. Entries saved on this phone are kept.");
@@ -230,6 +248,7 @@ async function start() {
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("sw.js", { scope: "./" }).catch((err) => console.error("service worker", err));
   }
+  if (state.me && !state.needsLogin && navigator.onLine) refreshReminders();
 }
 
 start();

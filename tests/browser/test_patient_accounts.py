@@ -1,4 +1,4 @@
-"""The patient's account on the phone: a shared phone, My data downloads."""
+"""The patient's account on the phone: a shared phone, My data downloads, deleting the account."""
 from __future__ import annotations
 
 import csv
@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from backend.extensions import db
-from backend.models import CheckIn
+from backend.models import CheckIn, User
 from tests.browser.test_patient_app import count, log_in, quick_checkin, wait_for_worker, wait_until
 from tests.conftest import PASSWORD
 
@@ -115,3 +115,28 @@ def test_my_data_downloads_as_csv_and_json_with_my_entries(live, page, patient_w
     assert [(c["leg_pain"], c["note"]) for c in data["checkins"]] == [
         (6, "Long train ride to see my sister")]
 
+
+def test_deleting_my_account_from_settings_means_i_can_no_longer_log_in(
+        live, page, patient_world):
+    patient = patient_world["patient"]
+    patient_id, email = patient.id, patient.email
+    log_in(page, patient)
+    page.goto("/app/#/settings")
+    section = page.get_by_role("region", name="My data")
+    section.get_by_text("Delete my account").first.click()        # opens the <details>
+    section.get_by_label("Your password, to confirm").fill(PASSWORD)
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    section.get_by_role("button", name="Delete my account").click()
+    page.get_by_role("heading", name="Log in to Between").wait_for()
+    page.get_by_text("Your account has been deleted.").wait_for()
+    assert "cannot be undone" in dialogs[0]
+    assert count(live, User, id=patient_id) == 0
+
+    # The server no longer knows the account: logging in with it is refused.
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_text("That email and password don't match an account.").wait_for()
+    response = page.request.get("/api/me")
+    assert response.status == 401

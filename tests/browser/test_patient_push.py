@@ -111,6 +111,137 @@ def test_an_unreadable_push_still_shows_a_notification(live, context, page, pati
     assert titles == ["Between"]
 
 
+def _subscriptions(live) -> int:
+    with live.app_context():
+        db.session.remove()
+        return len(db.session.scalars(select(PushSubscription)).all())
+
+
+def _turn_reminders_on(page):
+    page.goto("/app/#/settings")
+    page.get_by_role("button", name="Turn reminders on").click()
+    page.get_by_text("Reminders are on for this phone.").wait_for()
+
+
+def test_logging_out_switches_reminders_off_for_this_phone(live, context, page, patient_world):
+    context.add_init_script(STUB)
+    context.grant_permissions(["notifications"], origin=live.url)
+    log_in(page, patient_world["patient"])
+    wait_for_worker(page)
+    _turn_reminders_on(page)
+    assert _subscriptions(live) == 1
+
+    page.goto("/app/#/settings")
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("heading", name="Log in to Between").wait_for()
+    assert _subscriptions(live) == 0                      # the server was told
+    assert page.evaluate("() => window.__subscribed") is False  # and the browser let go
+
+
+def test_logging_out_offline_still_wipes_the_phone_and_drops_the_subscription(
+        live, context, page, patient_world):
+    from tests.browser.test_patient_app import HEALTH_DATA_PROBE
+
+    context.add_init_script(STUB)
+    context.grant_permissions(["notifications"], origin=live.url)
+    log_in(page, patient_world["patient"])
+    wait_for_worker(page)
+    _turn_reminders_on(page)
+    context.set_offline(True)
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("heading", name="Log in to Between").wait_for()
+    after = page.evaluate(HEALTH_DATA_PROBE)
+    assert after["records"] == 0 and after["storage"] == 0
+    assert page.evaluate("() => window.__subscribed") is False
+    # The server could not be told; the push service refuses the dropped endpoint from now
+    # on, and the server deletes a subscription the push service calls gone.
+    assert _subscriptions(live) == 1
+
+
+# Like STUB, but the browser's subscription survives a reload (kept in localStorage), and
+# calls are counted, so a test can tell whether the app subscribed again on its own.
+PERSISTENT_STUB = """(() => {
+  if (typeof PushManager === 'undefined') return;
+  const fake = {endpoint: %(endpoint)s, expirationTime: null, options: {},
+    getKey() { return null; },
+    toJSON() { return {endpoint: this.endpoint, expirationTime: null,
+                       keys: {p256dh: %(p256dh)s, auth: %(auth)s}}; },
+    unsubscribe() { localStorage.removeItem('stub-push'); return Promise.resolve(true); }};
+  window.__pushCalls = {subscribe: 0, getSubscription: 0};
+  PushManager.prototype.subscribe = function () {
+    window.__pushCalls.subscribe += 1;
+    localStorage.setItem('stub-push', '1');
+    return Promise.resolve(fake); };
+  PushManager.prototype.getSubscription = function () {
+    window.__pushCalls.getSubscription += 1;
+    return Promise.resolve(localStorage.getItem('stub-push') ? fake : null); };
+})();""" % {"endpoint": json.dumps(ENDPOINT), "p256dh": json.dumps(P256DH), "auth": json.dumps(AUTH)}
+
+
+def _forget_on_server(live):
+    with live.app_context():
+        db.session.remove()
+        db.session.execute(PushSubscription.__table__.delete())
+        db.session.commit()
+
+
+def _wait(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not predicate():
+        time.sleep(0.1)
+    return predicate()
+
+
+def test_each_open_sends_the_subscription_to_the_server_again(live, context, page, patient_world):
+    context.add_init_script(PERSISTENT_STUB)
+    context.grant_permissions(["notifications"], origin=live.url)
+    log_in(page, patient_world["patient"])
+    wait_for_worker(page)
+    _turn_reminders_on(page)
+    _forget_on_server(live)          # e.g. the server dropped it after a push service hiccup
+    page.goto("/app/#/")
+    page.reload()
+    page.get_by_role("heading", name="Hello, Maya").wait_for()
+    assert _wait(lambda: _subscriptions(live) == 1)
+    assert page.evaluate("() => window.__pushCalls.subscribe") == 0  # the same one, re-sent
+
+
+def test_a_subscription_the_browser_dropped_is_made_again_at_the_next_open(
+        live, context, page, patient_world):
+    """pushsubscriptionchange could not finish (offline, logged out): the next open does."""
+    context.add_init_script(PERSISTENT_STUB)
+    context.grant_permissions(["notifications"], origin=live.url)
+    log_in(page, patient_world["patient"])
+    wait_for_worker(page)
+    _turn_reminders_on(page)
+    page.evaluate("() => localStorage.removeItem('stub-push')")  # the browser lost it
+    _forget_on_server(live)
+    page.goto("/app/#/")
+    page.reload()
+    page.get_by_role("heading", name="Hello, Maya").wait_for()
+    assert _wait(lambda: _subscriptions(live) == 1)
+    assert page.evaluate("() => window.__pushCalls.subscribe") == 1
+
+
+def test_reminders_switched_off_in_settings_stay_off_at_the_next_open(
+        live, context, page, patient_world):
+    context.add_init_script(PERSISTENT_STUB)
+    context.grant_permissions(["notifications"], origin=live.url)
+    log_in(page, patient_world["patient"])
+    wait_for_worker(page)
+    _turn_reminders_on(page)
+    page.get_by_role("button", name="Turn reminders off on this phone").click()
+    page.get_by_text("Reminders are off for this phone.").wait_for()
+    assert _subscriptions(live) == 0
+    page.goto("/app/#/")
+    page.reload()
+    page.get_by_role("heading", name="Hello, Maya").wait_for()
+    page.wait_for_function("() => window.__pushCalls.getSubscription > 0")  # the check ran
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.__pushCalls.subscribe") == 0
+    assert _subscriptions(live) == 0
+
+
 IPHONE_SAFARI = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
                  "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
 

@@ -139,7 +139,7 @@ function dataSection() {
     if (!window.confirm("Delete your account and all your entries? This cannot be undone.")) return;
     try {
       await api.del("/api/me", { password: password.value });
-      await logout();
+      await logout({ accountDeleted: true });
       toast("Your account has been deleted.");
     } catch (err) {
       error.textContent = err.message;
