@@ -25,6 +25,7 @@ export const state = { me: null, needsLogin: false, afterLogin: "#/" };
 
 const ROUTES = [
   [/^#\/?$/, today, "today"],
+  [/^#\/homework$/, today, "today"], // Today, at its homework (reminders link here)
   [/^#\/checkin$/, checkin, "checkin"],
   [/^#\/exercise\/(\d+)$/, exercise, "today"],
   [/^#\/progress$/, progress, "progress"],
@@ -161,16 +162,25 @@ export async function render() {
   const root = h("div", { class: "screen" });
   clear(main).append(root);
   main.setAttribute("aria-busy", "true");
+  let shown = null;
   try {
-    await match.screen.render(root, { params: match.params, state });
+    // A screen may return {focus: element}: the part of it this route is about.
+    shown = await match.screen.render(root, { params: match.params, state, hash });
   } catch (err) {
     console.error(err);
     root.append(h("p", { class: "error", role: "alert" }, "Sorry, this screen could not be shown. Please try again."));
   }
   if (count === renderCount) {
     main.removeAttribute("aria-busy");
-    if (count > 1) focusHeading(root);
-    window.scrollTo(0, 0);
+    const target = shown && shown.focus;
+    if (target && target.isConnected) {
+      target.setAttribute("tabindex", "-1");
+      target.focus({ preventScroll: true });
+      target.scrollIntoView({ block: "start", behavior: "instant" });
+    } else {
+      if (count > 1) focusHeading(root);
+      window.scrollTo(0, 0);
+    }
   }
 }
 

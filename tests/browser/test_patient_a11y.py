@@ -13,6 +13,7 @@ SCREENS = [
     ("#/", "Hello, Maya"),
     ("#/checkin", "Check in"),
     ("#/exercise/{assignment}", "Piriformis stretch"),
+    ("#/homework", "Today's homework"),
     ("#/progress", "Your progress"),
     ("#/settings", "Settings"),
     ("#/urgent", "Seek urgent medical care now"),

@@ -300,3 +300,19 @@ def test_an_exercise_opens_offline_from_today_without_having_been_opened_before(
     assert page.locator("ol.steps li").count() >= 2
     assert page.get_by_role("heading", name="Exercise not found").count() == 0
 
+
+def test_a_homework_reminder_link_opens_today_at_the_homework(live, page, patient_world):
+    log_in(page, patient_world["patient"])
+    page.goto("/app/#/homework")
+    heading = page.get_by_role("heading", name="Today's homework")
+    heading.wait_for()
+    page.locator("#main:not([aria-busy])").wait_for()
+    assert page.evaluate("() => document.activeElement.textContent") == "Today's homework"
+    top = heading.bounding_box()["y"]
+    assert 0 <= top < 100, top                      # scrolled to it, not left lower down
+    assert page.evaluate("() => window.scrollY") > 0
+    assert page.get_by_role("link", name="Today").get_attribute("aria-current") == "page"
+    # The Done buttons are right there, and Today's other parts are still above.
+    assert page.get_by_role("button", name="Done: Piriformis stretch").is_visible()
+    assert page.get_by_role("heading", name="Your next session").count() == 1
+

@@ -1,4 +1,5 @@
-/* Today: the next session, today's homework with a one-tap "done", and the check-in button. */
+/* Today: the next session, today's homework with a one-tap "done", and the check-in button.
+ * #/homework is this screen, at its homework. */
 import * as api from "../api.js";
 import { dosageText, formatDate, formatTime, h } from "../dom.js";
 import { loadMine, myQueue, navigate, saveMine, submit, toast } from "../app.js";
@@ -106,7 +107,7 @@ function problemList(items) {
     })));
 }
 
-export async function render(root, { state }) {
+export async function render(root, { state, hash }) {
   const { data, savedAt } = await loadToday();
   const queued = await myQueue(); // another account's entries on this phone stay out of sight
   const first = state.me ? state.me.display_name.split(" ")[0] : "";
@@ -118,7 +119,11 @@ export async function render(root, { state }) {
     root.append(h("p", {}, "You're offline and nothing is saved on this phone yet. You can still check in: it will be sent later."));
   } else {
     root.append(sessionCard(data));
-    const section = h("section", { "aria-labelledby": "hw-h" }, h("h2", { id: "hw-h" }, "Today's homework"));
+  }
+  let homeworkHeading = null;
+  if (data) {
+    homeworkHeading = h("h2", { id: "hw-h" }, "Today's homework");
+    const section = h("section", { "aria-labelledby": "hw-h" }, homeworkHeading);
     if (!data.homework.length) {
       section.append(h("p", { class: "muted" }, "No homework for today."));
     } else {
@@ -132,4 +137,7 @@ export async function render(root, { state }) {
   }
   root.append(h("div", { class: "bottom-action" },
     h("a", { class: "btn primary big-btn", href: "#/checkin" }, "Check in")));
+  // #/homework (a homework reminder): take the patient straight to it.
+  if (hash === "#/homework" && homeworkHeading) return { focus: homeworkHeading };
+  return null;
 }
