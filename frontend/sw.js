@@ -12,7 +12,7 @@
  */
 importScripts("js/queue.js");
 
-const VERSION = "2026-11-29.4";
+const VERSION = "2026-11-29.5";
 const SHELL_CACHE = `between-shell-${VERSION}`;
 const SHELL = [
   "./", "index.html", "manifest.webmanifest", "css/app.css",

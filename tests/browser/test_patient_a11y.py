@@ -57,6 +57,16 @@ def test_axe_finds_no_violations_on_any_screen(axe_page, patient_world):
         assert run_axe(page) == [], route
 
 
+def test_axe_finds_no_violations_with_the_both_legs_note_showing(axe_page, patient_world):
+    page = axe_page
+    log_in(page, patient_world["patient"])
+    page.goto("/app/#/checkin")
+    page.get_by_role("checkbox", name="Foot").check()
+    page.get_by_role("radio", name="Both").check()
+    page.get_by_role("button", name="Go to that question").wait_for()
+    assert run_axe(page) == []
+
+
 def test_no_sideways_scrolling_at_360px_and_200_percent_zoom(chromium, live, patient_world):
     # 200 % zoom on a 360 px phone is a 180 CSS px wide layout viewport.
     context = chromium.new_context(base_url=live.url, viewport={"width": 180, "height": 390},

@@ -316,3 +316,36 @@ def test_a_homework_reminder_link_opens_today_at_the_homework(live, page, patien
     assert page.get_by_role("button", name="Done: Piriformis stretch").is_visible()
     assert page.get_by_role("heading", name="Your next session").count() == 1
 
+
+def test_both_sides_in_the_leg_points_to_the_both_legs_safety_question(live, page, patient_world):
+    from playwright.sync_api import expect
+
+    log_in(page, patient_world["patient"])
+    page.goto("/app/#/checkin")
+    question = page.get_by_role("group", name="Pain in both legs, or leg weakness")
+    pointer = page.get_by_text("You marked pain in both legs. Please answer the safety question")
+
+    page.get_by_role("checkbox", name="Buttock").check()
+    page.get_by_role("radio", name="Both").check()
+    assert pointer.count() == 0                       # both buttocks: not the legs
+    assert question.get_attribute("aria-describedby") == "both-legs-note"
+    assert page.locator("#both-legs-note").text_content() == ""
+
+    page.get_by_role("checkbox", name="Calf").check()
+    pointer.wait_for()
+    assert page.locator(".both-legs-pointer").get_attribute("aria-live") == "polite"
+    expect(question).to_have_accessible_description(
+        "You marked pain in both legs. Pain in both legs can need a doctor quickly, "
+        "so please answer this question carefully.")
+    assert question.get_by_text("You marked pain in both legs").is_visible()
+    page.get_by_role("button", name="Go to that question").click()
+    focused = page.evaluate("() => document.activeElement.closest('fieldset').id")
+    assert focused == "rf-both_legs_or_weakness"
+    # Pointed to, never answered for the patient.
+    assert not question.get_by_role("radio", name="Yes").is_checked()
+    assert not question.get_by_role("radio", name="No").is_checked()
+    assert page.get_by_role("heading", name="Check in").is_visible()
+
+    page.get_by_role("radio", name="Left").check()   # one side again: the note goes
+    pointer.wait_for(state="detached")
+    expect(question).to_have_accessible_description("")

@@ -19,6 +19,9 @@ export const RED_FLAGS = [
   ["weight_loss", "Have you lost weight without trying?"],
 ];
 const TIMER_KEY = "between-sitting";
+const LEG_LOCATIONS = new Set(["thigh", "calf", "foot"]);
+const BOTH_LEGS_FLAG = "both_legs_or_weakness";
+const BOTH_LEGS_NOTE = "You marked pain in both legs. Pain in both legs can need a doctor quickly, so please answer this question carefully.";
 
 function scale(name, legend, hint) {
   return h("fieldset", { class: "scale" },
@@ -78,8 +81,11 @@ function redFlagSection(onYes) {
     h("legend", {}, "Safety questions: since your last check-in, have you had any of these?"),
     h("p", { class: "hint" }, "We ask every time, because these need a doctor straight away."),
     none,
-    RED_FLAGS.map(([name, question]) => h("fieldset", { class: "yn" },
+    RED_FLAGS.map(([name, question]) => h("fieldset", { class: "yn", id: `rf-${name}`,
+      "aria-describedby": name === BOTH_LEGS_FLAG ? "both-legs-note" : null },
       h("legend", {}, question),
+      // Filled in when the patient marks both sides and a place in the leg (never answered for them).
+      name === BOTH_LEGS_FLAG ? h("p", { class: "note both-legs", id: "both-legs-note" }) : null,
       h("div", { class: "row" },
         h("label", { class: "chip" }, h("input", { type: "radio", name: `rf_${name}`, value: "no" }), h("span", {}, "No")),
         h("label", { class: "chip yes" }, h("input", { type: "radio", name: `rf_${name}`, value: "yes" }), h("span", {}, "Yes"))))));
@@ -91,6 +97,37 @@ function redFlagSection(onYes) {
     if (event.target.value === "yes" && event.target.checked) onYes();
   });
   return fieldset;
+}
+
+/* Both sides and the thigh, calf or foot: point the patient to the red-flag question about
+ * pain in both legs. A polite live message where they tapped, with a button to go there, and
+ * a note on the question itself (its accessible description). */
+function bothLegsPointer(form) {
+  const pointer = h("div", { class: "both-legs-pointer", "aria-live": "polite" });
+  function update() {
+    const side = form.querySelector('input[name="side"]:checked');
+    const inLeg = Array.from(form.querySelectorAll('input[name="locations"]:checked'))
+      .some((el) => LEG_LOCATIONS.has(el.value));
+    const both = Boolean(side && side.value === "both" && inLeg);
+    const note = form.querySelector("#both-legs-note");
+    const wasShown = Boolean(note.textContent);
+    note.textContent = both ? BOTH_LEGS_NOTE : "";
+    if (both === wasShown) return;
+    pointer.replaceChildren();
+    if (!both) return;
+    const go = h("button", { type: "button", class: "btn small" }, "Go to that question");
+    go.addEventListener("click", () => {
+      const question = form.querySelector(`#rf-${BOTH_LEGS_FLAG}`);
+      question.scrollIntoView({ block: "center", behavior: "instant" });
+      question.querySelector("input").focus({ preventScroll: true });
+    });
+    pointer.append(h("p", { class: "note" },
+      "You marked pain in both legs. Please answer the safety question about pain in both legs carefully. ", go));
+  }
+  form.addEventListener("change", (event) => {
+    if (event.target.name === "side" || event.target.name === "locations") update();
+  });
+  return { pointer, update };
 }
 
 function readForm(form, { partial = false } = {}) {
@@ -163,11 +200,13 @@ export async function render(root) {
     // Queued now, so the practitioner is alerted as soon as the phone is online.
     if (complete) await save(body);
   };
+  const bothLegs = bothLegsPointer(form);
   form.append(
     scale("leg_pain", "Leg pain", "0 = none, 10 = worst imaginable"),
     scale("back_pain", "Back pain", "0 = none, 10 = worst imaginable"),
     chips("locations", "Where do you feel it?", LOCATIONS),
     chips("side", "Which side?", SIDES, "radio"),
+    bothLegs.pointer,
     chips("sensations", "How does it feel?", SENSATIONS),
     sittingSection(),
     h("label", { class: "field", for: "note" }, "Note (optional)"),
@@ -197,6 +236,7 @@ export async function render(root) {
     const item = (await myQueue()).find((i) => i.key === editing);
     if (item) {
       fill(form, item.body);
+      bothLegs.update();
       root.insertBefore(h("p", { class: "note" }, `Editing an entry that was not accepted: ${item.error ? item.error.message : ""}`), form);
     } else {
       sessionStorage.removeItem("between-edit");
