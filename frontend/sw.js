@@ -12,14 +12,14 @@
  */
 importScripts("js/queue.js");
 
-const VERSION = "2026-11-29.5";
+const VERSION = "2026-11-29.6";
 const SHELL_CACHE = `between-shell-${VERSION}`;
 const SHELL = [
   "./", "index.html", "manifest.webmanifest", "css/app.css",
   "js/queue.js", "js/api.js", "js/app.js", "js/dom.js", "js/push.js",
   "js/screens/today.js", "js/screens/checkin.js", "js/screens/exercise.js",
   "js/screens/progress.js", "js/screens/settings.js", "js/screens/login.js",
-  "js/screens/urgent.js",
+  "js/screens/urgent.js", "js/screens/questionnaire.js",
   "vendor/uPlot.iife.min.js", "vendor/uPlot.min.css",
   "icons/icon.svg", "icons/icon-192.png", "icons/icon-512.png", "icons/maskable-512.png",
   "icons/badge-72.png",

@@ -14,6 +14,7 @@ import * as progress from "./screens/progress.js";
 import * as settings from "./screens/settings.js";
 import * as login from "./screens/login.js";
 import * as urgent from "./screens/urgent.js";
+import * as questionnaire from "./screens/questionnaire.js";
 
 const Queue = self.BetweenQueue;
 const main = document.getElementById("main");
@@ -28,6 +29,7 @@ const ROUTES = [
   [/^#\/homework$/, today, "today"], // Today, at its homework (reminders link here)
   [/^#\/checkin$/, checkin, "checkin"],
   [/^#\/exercise\/(\d+)$/, exercise, "today"],
+  [/^#\/questionnaire\/([a-z0-9-]+)$/, questionnaire, "today"],
   [/^#\/progress$/, progress, "progress"],
   [/^#\/settings$/, settings, "settings"],
   [/^#\/urgent$/, urgent, null],

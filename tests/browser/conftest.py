@@ -93,16 +93,21 @@ def page(context):
 
 @pytest.fixture
 def patient_world(seed):
-    """A patient mid-course: 5 of 10 sessions done, one coming up, two exercises assigned."""
+    """A patient mid-course: 5 of 10 sessions done, one coming up, two exercises assigned,
+    the start questionnaire answered and the mid-course one (halfway through the 4 weeks)
+    due today."""
     from datetime import timedelta
 
+    from backend.course.questionnaires import seed_questionnaires
     from backend.extensions import db
     from backend.homework.library import seed_library
-    from backend.models import Appointment, AppointmentStatus, Course, Exercise, utcnow
+    from backend.models import (Appointment, AppointmentStatus, Course, Exercise, Questionnaire,
+                                QuestionnaireResponse, utcnow)
 
     practitioner = seed.practitioner(display_name="Dr Rivera")
     patient = seed.patient(practitioner, display_name="Maya Chen")
     seed_library()
+    seed_questionnaires()
     db.session.commit()
     course = Course(patient_id=patient.id, practitioner_id=practitioner.id, planned_sessions=10,
                     weeks=4, start_date=utcnow().date() - timedelta(days=14))
@@ -114,6 +119,12 @@ def patient_world(seed):
                                    status=AppointmentStatus.ATTENDED))
     db.session.add(Appointment(patient_id=patient.id, course_id=course.id,
                                starts_at=utcnow() + timedelta(days=1)))
+    db.session.commit()
+    sbi = db.session.query(Questionnaire).filter_by(slug="sbi", clinic_id=None).one()
+    db.session.add(QuestionnaireResponse(  # answered at the first session
+        questionnaire_id=sbi.id, patient_id=patient.id, timepoint="start", score=18,
+        answers={"leg_pain": 5, "numbness_tingling": 4, "weakness": 3, "sitting_pain": 6},
+        completed_at=utcnow() - timedelta(days=14)))
     db.session.commit()
     exercises = {e.slug: e for e in db.session.query(Exercise).filter_by(clinic_id=None)}
     assignments = [seed.assignment(patient, exercises["piriformis-stretch"]),

@@ -14,6 +14,7 @@ SCREENS = [
     ("#/checkin", "Check in"),
     ("#/exercise/{assignment}", "Piriformis stretch"),
     ("#/homework", "Today's homework"),
+    ("#/questionnaire/sbi", "Sciatica Bothersomeness Index"),
     ("#/progress", "Your progress"),
     ("#/settings", "Settings"),
     ("#/urgent", "Seek urgent medical care now"),

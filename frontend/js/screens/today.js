@@ -1,5 +1,5 @@
-/* Today: the next session, today's homework with a one-tap "done", and the check-in button.
- * #/homework is this screen, at its homework. */
+/* Today: the next session, a questionnaire when one is due, today's homework with a one-tap
+ * "done", and the check-in button. #/homework is this screen, at its homework. */
 import * as api from "../api.js";
 import { dosageText, formatDate, formatTime, h } from "../dom.js";
 import { loadMine, myQueue, navigate, saveMine, submit, toast } from "../app.js";
@@ -21,6 +21,31 @@ async function loadToday() {
     const saved = await loadMine("today");
     return { data: saved ? saved.value : null, savedAt: saved ? saved.savedAt : null };
   }
+}
+
+/* Questionnaires (what is due). Not essential to Today: any trouble just means no card. */
+async function loadQuestionnaires() {
+  try {
+    const { items } = await api.get("/api/questionnaires");
+    await saveMine("questionnaires", items);
+    return items;
+  } catch (err) {
+    const saved = err.offline ? await loadMine("questionnaires") : null;
+    return saved ? saved.value : [];
+  }
+}
+
+/* An answer still on this phone counts as answered: no second prompt for it. */
+export function answeredHere(queued, slug) {
+  return queued.some((q) => q.kind === "questionnaire" && q.path === `/api/questionnaires/${slug}/responses`);
+}
+
+function questionnaireCard(due) {
+  return h("section", { class: "card prompt", "aria-labelledby": "q-h" },
+    h("h2", { id: "q-h" }, "A few questions for your practitioner"),
+    h("p", {}, "Your practitioner asks these at the start, middle and end of your course, to see how things are changing. It takes about a minute."),
+    h("div", { class: "stack" }, due.map((q) =>
+      h("a", { class: "btn primary", href: `#/questionnaire/${q.slug}` }, `Answer: ${q.title}`))));
 }
 
 function sessionCard(data) {
@@ -108,7 +133,7 @@ function problemList(items) {
 }
 
 export async function render(root, { state, hash }) {
-  const { data, savedAt } = await loadToday();
+  const [{ data, savedAt }, questionnaires] = await Promise.all([loadToday(), loadQuestionnaires()]);
   const queued = await myQueue(); // another account's entries on this phone stay out of sight
   const first = state.me ? state.me.display_name.split(" ")[0] : "";
   root.append(h("h1", {}, first ? `Hello, ${first}` : "Today"));
@@ -120,6 +145,8 @@ export async function render(root, { state, hash }) {
   } else {
     root.append(sessionCard(data));
   }
+  const due = questionnaires.filter((q) => q.due && !answeredHere(queued, q.slug));
+  if (due.length) root.append(questionnaireCard(due));
   let homeworkHeading = null;
   if (data) {
     homeworkHeading = h("h2", { id: "hw-h" }, "Today's homework");
