@@ -72,6 +72,8 @@ def test_answers_given_offline_are_sent_once_when_back_online(live, context, pag
     page.get_by_role("button", name="Send my answers").click()
     page.get_by_text("Saved on this phone. It will be sent when you're online.").wait_for()
     page.get_by_text("1 entry waiting to send").wait_for()
+    page.get_by_role("heading", name="Hello, Maya").wait_for()
+    page.locator("#main:not([aria-busy])").wait_for()
     # Answered here already: Today doesn't ask again, offline or not.
     assert page.get_by_role("region", name="A few questions for your practitioner").count() == 0
     assert count(live, QuestionnaireResponse, timepoint="mid") == 0
