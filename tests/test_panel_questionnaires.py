@@ -44,8 +44,8 @@ def test_an_answer_is_scored_and_fills_the_due_time_point(api, patient):
     assert response.status_code == 201
     body = response.get_json()
     assert (body["score"], body["max_score"], body["timepoint"]) == (16, 24, "mid")
-    # The start was missed; it is what is due now.
-    assert api.get("/api/questionnaires").get_json()["items"][0]["due"] == "start"
+    # The missed start is not asked for any more: given now, it would be no baseline.
+    assert api.get("/api/questionnaires").get_json()["items"][0]["due"] is None
 
 
 def test_without_a_course_an_answer_is_other(api, patient):

@@ -60,8 +60,12 @@ def questionnaire_schedule(course: Course | None) -> list[tuple[str, date]]:
 
 
 def due_timepoint(course: Course | None, answered: set[str], today: date) -> str | None:
-    """The unanswered time point of the course that is due by today, latest first."""
-    for timepoint, day in reversed(questionnaire_schedule(course)):
-        if day <= today and timepoint not in answered:
-            return timepoint
+    """The course's latest time point that has come, if it is still unanswered.
+
+    An earlier one that was missed is not asked for any more: a "start" score given in
+    the middle of the course would be no baseline.
+    """
+    reached = [timepoint for timepoint, day in questionnaire_schedule(course) if day <= today]
+    if reached and reached[-1] not in answered:
+        return reached[-1]
     return None
