@@ -61,12 +61,7 @@ def test_a_second_account_on_the_phone_never_sees_or_sends_the_first_ones_entrie
     assert page.evaluate("() => localStorage.getItem('between-sitting')") is None
 
     # Sam checks in: his entry is sent, Maya's (queued before it) is not sent as Sam's.
-    page.goto("/app/#/checkin")
-    page.get_by_role("group", name="Leg pain").get_by_role("radio", name="4", exact=True).check()
-    page.get_by_role("group", name="Back pain").get_by_role("radio", name="1", exact=True).check()
-    page.get_by_role("button", name="None of these").click()
-    page.get_by_role("button", name="Save check-in").click()
-    page.get_by_role("heading", name="Hello, Sam").wait_for()
+    quick_checkin(page, 4, 1, lands_on="Hello, Sam")
     assert wait_until(lambda: count(live, CheckIn, patient_id=sam_id) == 1)
     assert count(live, CheckIn, patient_id=maya_id) == 0
     assert count(live, CheckIn) == 1

@@ -26,13 +26,14 @@ def wait_for_worker(page):
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=10000)
 
 
-def quick_checkin(page, leg: int, back: int):
+def quick_checkin(page, leg: int, back: int, lands_on: str = "Hello, Maya"):
+    """Pain scores, no red flags, save; wait for the screen it lands on."""
     page.goto("/app/#/checkin")
     page.get_by_role("group", name="Leg pain").get_by_role("radio", name=str(leg), exact=True).check()
     page.get_by_role("group", name="Back pain").get_by_role("radio", name=str(back), exact=True).check()
     page.get_by_role("button", name="None of these").click()
     page.get_by_role("button", name="Save check-in").click()
-    page.get_by_role("heading", name="Hello, Maya").wait_for()
+    page.get_by_role("heading", name=lands_on).wait_for()
 
 
 def count(live, model, **where) -> int:
@@ -260,12 +261,7 @@ def test_an_expired_session_asks_to_log_in_and_keeps_the_queue(live, context, pa
         from backend.models import User
         db.session.get(User, patient.id).session_version += 1
         db.session.commit()
-    page.goto("/app/#/checkin")
-    page.get_by_role("group", name="Leg pain").get_by_role("radio", name="3", exact=True).check()
-    page.get_by_role("group", name="Back pain").get_by_role("radio", name="1", exact=True).check()
-    page.get_by_role("button", name="None of these").click()
-    page.get_by_role("button", name="Save check-in").click()
-    page.get_by_role("heading", name="Please log in again").wait_for()
+    quick_checkin(page, 3, 1, lands_on="Please log in again")
     page.get_by_text("1 entry is saved on this phone").wait_for()
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()

@@ -117,18 +117,19 @@ def _subscriptions(live) -> int:
         return len(db.session.scalars(select(PushSubscription)).all())
 
 
-def _turn_reminders_on(page):
+def _with_reminders_on(live, context, page, patient, stub: str) -> None:
+    """Log the patient in on a phone whose push subscription is ``stub``; turn reminders on."""
+    context.add_init_script(stub)
+    context.grant_permissions(["notifications"], origin=live.url)
+    log_in(page, patient)
+    wait_for_worker(page)
     page.goto("/app/#/settings")
     page.get_by_role("button", name="Turn reminders on").click()
     page.get_by_text("Reminders are on for this phone.").wait_for()
 
 
 def test_logging_out_switches_reminders_off_for_this_phone(live, context, page, patient_world):
-    context.add_init_script(STUB)
-    context.grant_permissions(["notifications"], origin=live.url)
-    log_in(page, patient_world["patient"])
-    wait_for_worker(page)
-    _turn_reminders_on(page)
+    _with_reminders_on(live, context, page, patient_world["patient"], STUB)
     assert _subscriptions(live) == 1
 
     page.goto("/app/#/settings")
@@ -142,11 +143,7 @@ def test_logging_out_offline_still_wipes_the_phone_and_drops_the_subscription(
         live, context, page, patient_world):
     from tests.browser.test_patient_app import HEALTH_DATA_PROBE
 
-    context.add_init_script(STUB)
-    context.grant_permissions(["notifications"], origin=live.url)
-    log_in(page, patient_world["patient"])
-    wait_for_worker(page)
-    _turn_reminders_on(page)
+    _with_reminders_on(live, context, page, patient_world["patient"], STUB)
     context.set_offline(True)
     page.get_by_role("button", name="Log out").click()
     page.get_by_role("heading", name="Log in to Between").wait_for()
@@ -193,11 +190,7 @@ def _wait(predicate, timeout=10.0):
 
 
 def test_each_open_sends_the_subscription_to_the_server_again(live, context, page, patient_world):
-    context.add_init_script(PERSISTENT_STUB)
-    context.grant_permissions(["notifications"], origin=live.url)
-    log_in(page, patient_world["patient"])
-    wait_for_worker(page)
-    _turn_reminders_on(page)
+    _with_reminders_on(live, context, page, patient_world["patient"], PERSISTENT_STUB)
     _forget_on_server(live)          # e.g. the server dropped it after a push service hiccup
     page.goto("/app/#/")
     page.reload()
@@ -209,11 +202,7 @@ def test_each_open_sends_the_subscription_to_the_server_again(live, context, pag
 def test_a_subscription_the_browser_dropped_is_made_again_at_the_next_open(
         live, context, page, patient_world):
     """pushsubscriptionchange could not finish (offline, logged out): the next open does."""
-    context.add_init_script(PERSISTENT_STUB)
-    context.grant_permissions(["notifications"], origin=live.url)
-    log_in(page, patient_world["patient"])
-    wait_for_worker(page)
-    _turn_reminders_on(page)
+    _with_reminders_on(live, context, page, patient_world["patient"], PERSISTENT_STUB)
     page.evaluate("() => localStorage.removeItem('stub-push')")  # the browser lost it
     _forget_on_server(live)
     page.goto("/app/#/")
@@ -225,11 +214,7 @@ def test_a_subscription_the_browser_dropped_is_made_again_at_the_next_open(
 
 def test_reminders_switched_off_in_settings_stay_off_at_the_next_open(
         live, context, page, patient_world):
-    context.add_init_script(PERSISTENT_STUB)
-    context.grant_permissions(["notifications"], origin=live.url)
-    log_in(page, patient_world["patient"])
-    wait_for_worker(page)
-    _turn_reminders_on(page)
+    _with_reminders_on(live, context, page, patient_world["patient"], PERSISTENT_STUB)
     page.get_by_role("button", name="Turn reminders off on this phone").click()
     page.get_by_text("Reminders are off for this phone.").wait_for()
     assert _subscriptions(live) == 0
