@@ -165,6 +165,25 @@ def test_a_worse_after_exercise_alert_says_what_happened(panel, factory, practit
     assert f"<strong>{shown}</strong> after Piriformis stretch" in html
 
 
+def test_a_long_list_comes_in_pages_with_whoever_needs_attention_first(
+        panel, factory, practitioner, monkeypatch):
+    from backend.panel import views
+
+    monkeypatch.setattr(views, "LIST_PAGE", 3)
+    for n in range(6):
+        factory.patient(practitioner, display_name=f"Calm {n}")
+    red_flag(factory, factory.patient(practitioner, display_name="Zoe Urgent"))
+    first = panel.get("/panel/").get_data(as_text=True)
+    assert "7 patients, 7 needing attention, most urgent first; showing 1–3." in first
+    assert "Page 1 of 3" in first
+    assert "Zoe Urgent" in first and first.index("Zoe Urgent") < first.index("Calm")
+    assert 'href="/panel/?page=2"' in first
+    last = panel.get("/panel/?page=3").get_data(as_text=True)
+    assert "showing 7–7" in last and "Zoe Urgent" not in last and "Next page" not in last
+    assert "Page 3 of 3" in panel.get("/panel/?page=99").get_data(as_text=True)
+    assert panel.get("/panel/?page=-4").status_code == 200
+
+
 def test_low_adherence_is_flagged(panel, factory, practitioner):
     patient = factory.patient(practitioner, display_name="Fay Lazy")
     days_of_pain(factory, patient, 5, 5)

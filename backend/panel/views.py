@@ -25,6 +25,7 @@ from .forms import FormError
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 
+LIST_PAGE = 100  # patients a page of the list
 AUDIT_PAGE = 100
 
 
@@ -61,15 +62,21 @@ def bad_token(error: CSRFError):
 @practitioner_required
 def index():
     query = request.args.get("q", "")[:100]
+    number = request.args.get("page", 1, type=record_id)
     rows = triage.patients_needing_attention(current_user.clinic_id, clinic_today(), query,
                                              current_user.clinic.timezone)
-    audit.record("patients.list", target="clinic", query=query, count=len(rows))
+    # Pages of the ordered list: whoever needs attention is on the first.
+    pages = max(1, -(-len(rows) // LIST_PAGE))
+    number = min(number, pages)
+    shown = rows[(number - 1) * LIST_PAGE:number * LIST_PAGE]
+    audit.record("patients.list", target="clinic", query=query, count=len(shown))
     # Render before committing: a commit expires the loaded rows, and reloading them one by
     # one would cost a query per patient.
-    page = render_template("panel/index.html", rows=rows, query=query,
-                           needing=sum(1 for r in rows if r.reasons))
+    html = render_template("panel/index.html", rows=shown, total=len(rows), query=query,
+                           needing=sum(1 for r in rows if r.reasons), page=number, pages=pages,
+                           first=(number - 1) * LIST_PAGE + 1)
     db.session.commit()
-    return page
+    return html
 
 
 @bp.get("/patients/<int:patient_id>")
