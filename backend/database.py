@@ -30,6 +30,18 @@ def record_id(text: str) -> int:
     return value
 
 
+def has_nul(value) -> bool:
+    """Whether text (or a list or dict of it) holds a NUL character, which PostgreSQL can
+    neither store nor compare: such input is refused before it reaches a query."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, (list, tuple, set)):
+        return any(has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(has_nul(key) or has_nul(item) for key, item in value.items())
+    return False
+
+
 @contextmanager
 def writing():
     """Mark code outside a request (scheduler jobs, CLI) that reads and then writes."""

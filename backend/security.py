@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import Flask, current_app, request
 from werkzeug.exceptions import BadRequest, Forbidden
 
+from .database import has_nul
 from .extensions import csrf
 
 API_HEADER = ("X-Requested-With", "between")
@@ -53,8 +54,18 @@ def check_api_csrf() -> None:
         raise BadRequest("Send JSON (Content-Type: application/json).")
 
 
+def refuse_nul_in_address() -> None:
+    """A NUL character in the path or query string (a slug, a search) is a 400: the
+    database can neither store nor compare one. Bodies are checked field by field by the
+    panel's forms and the API's schemas."""
+    if has_nul(request.path) or any(has_nul(key) or has_nul(values)
+                                    for key, values in request.args.lists()):
+        raise BadRequest("The address contains a NUL character; remove it and try again.")
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
+    app.before_request(refuse_nul_in_address)
 
     @app.after_request
     def security_headers(response):

@@ -1,14 +1,23 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..database import has_nul
 from .passwords import MIN_PASSWORD_LENGTH
 
 
 class Strict(BaseModel):
-    """Unknown fields are an error: a typo must not be silently dropped."""
+    """Unknown fields are an error: a typo must not be silently dropped. No text may hold
+    a NUL character (the database cannot store one)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def no_nul(cls, value):
+        if has_nul(value):
+            raise ValueError("must not contain a NUL character")
+        return value
 
 
 class LoginIn(Strict):

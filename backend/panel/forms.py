@@ -9,6 +9,8 @@ from datetime import date, datetime, time
 
 from flask import request
 
+from ..database import has_nul
+
 
 class FormError(Exception):
     def __init__(self, fields: dict[str, str]):
@@ -29,6 +31,9 @@ class Form:
             self.errors[label] = "is required"
         elif len(value) > max_length:
             self.errors[label] = f"must be at most {max_length} characters"
+        elif has_nul(value):
+            self.errors[label] = "must not contain a NUL character"
+            return ""  # the database cannot even compare it: no check may query with it
         return value
 
     def _parsed(self, name: str, label: str, required: bool, parse, problem: str):
