@@ -10,12 +10,14 @@ from flask import current_app, request, session
 from flask_login import login_user, logout_user
 from sqlalchemy import select
 
+from ..database import has_nul
 from ..extensions import db, login_manager
 from ..models import Invite, Role, User, utcnow
 from . import throttle
 from .passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 
 INVITE_LIFETIME = timedelta(days=7)
+MAX_EMAIL_LENGTH = 254  # as the columns that hold one
 
 
 class LoginRefused(Exception):
@@ -54,6 +56,8 @@ def load_user(user_id: str) -> User | None:
 def login(email: str, password: str, remember: bool = False) -> User:
     """Check the password and start a session, or raise LoginRefused. Commits."""
     email, ip = normalize_email(email), client_ip()
+    if len(email) > MAX_EMAIL_LENGTH or has_nul(email):
+        raise LoginRefused()  # no account has such an address: nothing to look up or count
     wait = throttle.retry_after(email, ip)
     if wait:
         raise LoginRefused(retry_after=wait)
