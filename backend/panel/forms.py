@@ -49,22 +49,23 @@ class Form:
             self.errors[label] = problem
             return None
 
-    def _within(self, value, label: str, ok: bool, problem: str):
-        if value is not None and not ok:
-            self.errors[label] = problem
-            return None
-        return value
+    def _within(self, value, label: str, ok, problem: str):
+        """``value`` if it is None or ``ok(value)``; else None, with ``problem`` noted."""
+        if value is None or ok(value):
+            return value
+        self.errors[label] = problem
+        return None
 
     def integer(self, name: str, label: str, low: int, high: int,
                 required: bool = False) -> int | None:
         value = self._parsed(name, label, required, int, "must be a whole number")
-        return self._within(value, label, value is None or low <= value <= high,
+        return self._within(value, label, lambda v: low <= v <= high,
                             f"must be from {low} to {high}")
 
     def day(self, name: str, label: str, required: bool = False) -> date | None:
         value = self._parsed(name, label, required, date.fromisoformat,
                              "must be a date (YYYY-MM-DD)")
-        return self._within(value, label, value is None or 2000 <= value.year <= 2100,
+        return self._within(value, label, lambda v: 2000 <= v.year <= 2100,
                             "must be a date between 2000 and 2100")
 
     def clock(self, name: str, label: str, required: bool = False) -> time | None:
@@ -74,9 +75,9 @@ class Form:
         """A local date and time from <input type="datetime-local"> (naive)."""
         value = self._parsed(name, label, required, datetime.fromisoformat,
                              "must be a date and time")
-        return self._within(
-            value, label, value is None or (value.tzinfo is None and 2000 <= value.year <= 2100),
-            "must be a local date and time between 2000 and 2100")
+        return self._within(value, label,
+                            lambda v: v.tzinfo is None and 2000 <= v.year <= 2100,
+                            "must be a local date and time between 2000 and 2100")
 
     def choice(self, name: str, label: str, choices, required: bool = True) -> str | None:
         value = (self.data.get(name) or "").strip()
