@@ -12,7 +12,7 @@
  */
 importScripts("js/queue.js");
 
-const VERSION = "2026-11-29.6";
+const VERSION = "2026-11-23.1";
 const SHELL_CACHE = `between-shell-${VERSION}`;
 const SHELL = [
   "./", "index.html", "manifest.webmanifest", "css/app.css",

@@ -58,6 +58,20 @@ export function saveMine(name, value) {
 export async function loadMine(name) {
   return state.me ? Queue.loadData(name, state.me.id) : null;
 }
+/* An API answer, kept on this phone for offline viewing; offline, the kept copy instead.
+ * {data, savedAt}: savedAt is when the copy was kept (null for a fresh answer); data is null
+ * offline when nothing was kept. Any other error is the caller's. */
+export async function getKept(path, name) {
+  try {
+    const data = await api.get(path);
+    await saveMine(name, data);
+    return { data, savedAt: null };
+  } catch (err) {
+    if (!err.offline) throw err;
+    const saved = await loadMine(name);
+    return { data: saved ? saved.value : null, savedAt: saved ? saved.savedAt : null };
+  }
+}
 export async function myQueue() {
   if (!state.me) return [];
   return (await Queue.all()).filter((item) => item.userId === state.me.id);

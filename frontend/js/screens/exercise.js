@@ -1,28 +1,19 @@
 /* One exercise: the picture, plain steps, the dosage and when to stop. Offline, it comes
  * from the saved homework list, or else from the saved Today (its homework is the same). */
-import * as api from "../api.js";
 import { dosageText, h } from "../dom.js";
-import { loadMine, saveMine } from "../app.js";
+import { getKept, loadMine } from "../app.js";
 
-async function savedItem(id) {
-  const homework = await loadMine("homework");
-  const found = homework && homework.value.find((i) => i.id === id);
-  if (found) return found;
+async function fromSavedToday(id) {
   const today = await loadMine("today");
   return (today && today.value && (today.value.homework || []).find((i) => i.id === id)) || null;
 }
 
 export async function render(root, { params }) {
   const id = Number(params[0]);
-  let item = null;
-  try {
-    const items = (await api.get("/api/homework")).items;
-    await saveMine("homework", items);
-    item = items.find((i) => i.id === id);
-  } catch (err) {
-    if (!err.offline) throw err;
-    item = await savedItem(id);
-  }
+  const { data, savedAt } = await getKept("/api/homework", "homework");
+  let item = data ? data.items.find((i) => i.id === id) : null;
+  const fresh = data && !savedAt;
+  if (!item && !fresh) item = await fromSavedToday(id); // offline: Today's copy has it too
   if (!item) {
     root.append(h("h1", {}, "Exercise not found"), h("p", {}, h("a", { href: "#/" }, "Back to Today")));
     return;

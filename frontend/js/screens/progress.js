@@ -1,9 +1,8 @@
 /* Progress: pain, sitting and homework over the course, the meaningful-change line, what
  * changed since the first week, and sitting vs next-day leg pain once there are enough days.
  * uPlot (vendored) is loaded only when this screen opens, to keep the first load small. */
-import * as api from "../api.js";
 import { formatDate, h } from "../dom.js";
-import { loadMine, saveMine } from "../app.js";
+import { getKept } from "../app.js";
 const NAMES = { leg_pain: "Leg pain", back_pain: "Back pain", sitting_minutes: "Sitting time" };
 let uplotLoading = null;
 
@@ -23,18 +22,6 @@ function loadUPlot() {
     });
   }
   return uplotLoading;
-}
-
-async function loadProgress() {
-  try {
-    const data = await api.get("/api/progress");
-    await saveMine("progress", data);
-    return { data, savedAt: null };
-  } catch (err) {
-    if (!err.offline) throw err;
-    const saved = await loadMine("progress");
-    return { data: saved ? saved.value : null, savedAt: saved ? saved.savedAt : null };
-  }
 }
 
 function fmt(measure, value) {
@@ -89,7 +76,7 @@ function chart(uPlot, holder, title, xs, series, opts = {}) {
 
 export async function render(root) {
   root.append(h("h1", {}, "Your progress"));
-  const { data, savedAt } = await loadProgress();
+  const { data, savedAt } = await getKept("/api/progress", "progress");
   if (savedAt) root.append(h("p", { class: "note" }, `Offline: showing what was saved ${formatDate(savedAt)}.`));
   if (!data) { root.append(h("p", {}, "You're offline and no progress is saved on this phone yet.")); return; }
 

@@ -2,22 +2,10 @@
  * text, range and anchor labels come from the API. The answers go through the offline queue
  * like a check-in, with the time point that was due when the patient answered; the server
  * scores them. */
-import * as api from "../api.js";
 import { h } from "../dom.js";
-import { loadMine, myQueue, navigate, saveMine, submit, toast } from "../app.js";
+import { getKept, loadMine, myQueue, navigate, saveMine, submit, toast } from "../app.js";
 import { answeredHere } from "./today.js";
 
-async function loadList() {
-  try {
-    const { items } = await api.get("/api/questionnaires");
-    await saveMine("questionnaires", items);
-    return items;
-  } catch (err) {
-    if (!err.offline) throw err;
-    const saved = await loadMine("questionnaires");
-    return saved ? saved.value : null;
-  }
-}
 
 /* "0 = Not at all bothersome, 3 = Somewhat bothersome, …": only the labelled values. */
 function anchors(item) {
@@ -42,12 +30,14 @@ function itemField(item) {
 async function markAnswered(slug) {
   const saved = await loadMine("questionnaires");
   if (!saved) return;
-  await saveMine("questionnaires", saved.value.map((q) => (q.slug === slug ? { ...q, due: null } : q)));
+  const items = saved.value.items.map((q) => (q.slug === slug ? { ...q, due: null } : q));
+  await saveMine("questionnaires", { ...saved.value, items });
 }
 
 export async function render(root, { params }) {
   const slug = params[0];
-  const list = await loadList();
+  const { data } = await getKept("/api/questionnaires", "questionnaires");
+  const list = data && data.items;
   const back = h("p", {}, h("a", { href: "#/" }, "← Today"));
   if (!list) {
     root.append(back, h("h1", {}, "Questionnaire"),

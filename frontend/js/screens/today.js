@@ -1,8 +1,7 @@
 /* Today: the next session, a questionnaire when one is due, today's homework with a one-tap
  * "done", and the check-in button. #/homework is this screen, at its homework. */
-import * as api from "../api.js";
 import { dosageText, formatDate, formatTime, h } from "../dom.js";
-import { loadMine, myQueue, navigate, saveMine, submit, toast } from "../app.js";
+import { getKept, myQueue, navigate, submit, toast } from "../app.js";
 
 const Queue = self.BetweenQueue;
 const FEELINGS = [["better", "Better"], ["same", "Same"], ["worse", "Worse"], ["spreading", "Pain spreading"]];
@@ -11,27 +10,13 @@ export const WORSE_ADVICE = "Thank you for telling us. Stop this exercise for no
   "will see this. If pain spreads further down your leg, or you notice new numbness or weakness, " +
   "contact your practitioner or doctor today.";
 
-async function loadToday() {
-  try {
-    const data = await api.get("/api/today");
-    await saveMine("today", data);
-    return { data, savedAt: null };
-  } catch (err) {
-    if (!err.offline) throw err;
-    const saved = await loadMine("today");
-    return { data: saved ? saved.value : null, savedAt: saved ? saved.savedAt : null };
-  }
-}
-
 /* Questionnaires (what is due). Not essential to Today: any trouble just means no card. */
 async function loadQuestionnaires() {
   try {
-    const { items } = await api.get("/api/questionnaires");
-    await saveMine("questionnaires", items);
-    return items;
+    const { data } = await getKept("/api/questionnaires", "questionnaires");
+    return data ? data.items : [];
   } catch (err) {
-    const saved = err.offline ? await loadMine("questionnaires") : null;
-    return saved ? saved.value : [];
+    return [];
   }
 }
 
@@ -133,7 +118,8 @@ function problemList(items) {
 }
 
 export async function render(root, { state, hash }) {
-  const [{ data, savedAt }, questionnaires] = await Promise.all([loadToday(), loadQuestionnaires()]);
+  const [{ data, savedAt }, questionnaires] = await Promise.all([
+    getKept("/api/today", "today"), loadQuestionnaires()]);
   const queued = await myQueue(); // another account's entries on this phone stay out of sight
   const first = state.me ? state.me.display_name.split(" ")[0] : "";
   root.append(h("h1", {}, first ? `Hello, ${first}` : "Today"));
