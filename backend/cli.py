@@ -68,7 +68,7 @@ def serve_command(demo: bool, host: str, port: int, workers: int, push_port: int
     prepare_database()
     helpers = []
     if demo:
-        from .demo import seed_demo
+        from .demo import give_demo_phones, seed_demo
 
         logins = seed_demo()
         # The demo's patients get phones on a local push service, so reminders really go
@@ -77,8 +77,6 @@ def serve_command(demo: bool, host: str, port: int, workers: int, push_port: int
         helpers.append(_start_push_standin(push_port))
         env["PUSH_ALLOW_LOOPBACK"] = "1"
         _print_logins(logins)
-        from .demo import give_demo_phones
-
         for email, inbox in give_demo_phones(push_origin).items():
             click.echo(f"  Pushes to {email}'s demo phone: {inbox}")
         click.echo("")
