@@ -3,6 +3,7 @@
 ``create_app`` builds the web app. Nothing here starts a scheduler: reminders run in their
 own clock process (``between clock``), so that several web workers never send twice.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import config, database, security
-from .extensions import login_manager, migrate, db
+from .extensions import db, login_manager, migrate
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 
@@ -23,13 +24,17 @@ class IdConverter(IntegerConverter):
     PostgreSQL overflow error."""
 
     def __init__(self, url_map, **kwargs):
-        super().__init__(url_map, min=kwargs.pop("min", 1), max=kwargs.pop("max", database.MAX_ID),
-                         **kwargs)
+        super().__init__(
+            url_map, min=kwargs.pop("min", 1), max=kwargs.pop("max", database.MAX_ID), **kwargs
+        )
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=os.environ.get("BETWEEN_INSTANCE") or None,
-                instance_relative_config=True)
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("BETWEEN_INSTANCE") or None,
+        instance_relative_config=True,
+    )
     app.url_map.converters["int"] = IdConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(config.load(Path(app.instance_path)))
@@ -43,33 +48,51 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     database.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
-                     render_as_batch=True)
+    migrate.init_app(
+        app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True
+    )
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     # "basic", not "strong": a phone that changes network (new IP) must stay logged in.
     login_manager.session_protection = "basic"
     security.init_app(app)
 
-    from . import api, cli, frontend
+    from . import api, cli, frontend, panel
     from .api import errors
-    from .auth import api as auth_api, views as auth_views
+    from .auth import api as auth_api
+    from .auth import views as auth_views
     from .checkins import api as checkins_api
     from .course import api as course_api
     from .homework import api as homework_api
-    from .panel import views as panel_views
     from .progress import api as progress_api
     from .reminders import api as reminders_api
 
     errors.init_app(app)
-    for blueprint in (api.bp, auth_api.bp, auth_views.bp, checkins_api.bp, homework_api.bp,
-                      progress_api.bp, panel_views.bp, reminders_api.bp, course_api.bp,
-                      frontend.bp):
+    for blueprint in (
+        api.bp,
+        auth_api.bp,
+        auth_views.bp,
+        checkins_api.bp,
+        homework_api.bp,
+        progress_api.bp,
+        panel.bp,
+        reminders_api.bp,
+        course_api.bp,
+        frontend.bp,
+    ):
         app.register_blueprint(blueprint)
     # The JSON API checks its own CSRF rule (see security.py); forms use Flask-WTF tokens.
     from .extensions import csrf
-    for blueprint in (api.bp, auth_api.bp, checkins_api.bp, homework_api.bp, reminders_api.bp,
-                      progress_api.bp, course_api.bp):
+
+    for blueprint in (
+        api.bp,
+        auth_api.bp,
+        checkins_api.bp,
+        homework_api.bp,
+        reminders_api.bp,
+        progress_api.bp,
+        course_api.bp,
+    ):
         csrf.exempt(blueprint)
     cli.init_app(app)
     return app

@@ -3,6 +3,7 @@
 A practitioner sees the patients of their own clinic; a patient sees only themself.
 Anything else answers 404, so that ids of other clinics' patients cannot even be probed.
 """
+
 from __future__ import annotations
 
 from functools import wraps
@@ -23,8 +24,11 @@ def clinic_patients(practitioner: User) -> Select:
 def patient_or_404(patient_id: int) -> User:
     """A patient the current user may see, or 404."""
     patient = db.session.get(User, patient_id)
-    if (patient is None or patient.role is not Role.PATIENT
-            or not can_see_patient(current_user, patient)):
+    if (
+        patient is None
+        or patient.role is not Role.PATIENT
+        or not can_see_patient(current_user, patient)
+    ):
         abort(404)
     return patient
 

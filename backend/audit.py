@@ -3,6 +3,7 @@
 One call per action, made by the view that reads or changes the data, inside the same
 transaction: the change and its audit row are committed together or not at all.
 """
+
 from __future__ import annotations
 
 from flask import has_request_context, request
@@ -16,8 +17,14 @@ def record(action: str, patient: User | None = None, target: str = "", **details
     """Add an audit event for the current user. Adds to the session; the caller commits."""
     actor = current_user if has_request_context() and current_user.is_authenticated else None
     clinic_id = actor.clinic_id if actor is not None else (patient.clinic_id if patient else None)
-    db.session.add(AuditEvent(
-        clinic_id=clinic_id, actor_id=actor.id if actor is not None else None,
-        patient_id=patient.id if patient is not None else None, action=action,
-        target=target[:120], details=details,
-        ip=(request.remote_addr or None) if has_request_context() else None))
+    db.session.add(
+        AuditEvent(
+            clinic_id=clinic_id,
+            actor_id=actor.id if actor is not None else None,
+            patient_id=patient.id if patient is not None else None,
+            action=action,
+            target=target[:120],
+            details=details,
+            ip=(request.remote_addr or None) if has_request_context() else None,
+        )
+    )

@@ -1,11 +1,12 @@
 """Command line: ``between serve`` runs everything on one machine; the rest are its parts.
 
-    between serve [--demo]   migrate, seed, then run the web server and the clock together
-                             (--demo: also a local push service for the demo patients' phones)
-    between demo             seed the demo clinic and print how to log in
-    between clock            the reminder scheduler (one process; the Procfile's clock)
-    between db upgrade       apply migrations (Flask-Migrate)
+between serve [--demo]   migrate, seed, then run the web server and the clock together
+                         (--demo: also a local push service for the demo patients' phones)
+between demo             seed the demo clinic and print how to log in
+between clock            the reminder scheduler (one process; the Procfile's clock)
+between db upgrade       apply migrations (Flask-Migrate)
 """
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,10 @@ def _print_logins(logins: dict) -> None:
     url = current_app.config["PUBLIC_URL"]
     click.echo(f"\nBetween demo clinic at {url}")
     click.echo(f"  Practitioner panel: {url}/login  as {logins['practitioner']}")
-    click.echo(f"  Patient app:        {url}/app/   as {logins['patients'][0]}"
-               f" (or {', '.join(logins['patients'][1:])})")
+    click.echo(
+        f"  Patient app:        {url}/app/   as {logins['patients'][0]}"
+        f" (or {', '.join(logins['patients'][1:])})"
+    )
     click.echo(f"  Password for every demo account: {logins['password']}\n")
 
 
@@ -57,8 +60,12 @@ def demo_command():
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 @click.option("--workers", default=2, type=int)
-@click.option("--push-port", default=8090, type=int,
-              help="With --demo: the port of the local push service the demo phones use.")
+@click.option(
+    "--push-port",
+    default=8090,
+    type=int,
+    help="With --demo: the port of the local push service the demo phones use.",
+)
 @with_appcontext
 def serve_command(demo: bool, host: str, port: int, workers: int, push_port: int):
     """Run the web app (gunicorn) and the reminder clock together on this machine."""
@@ -82,9 +89,22 @@ def serve_command(demo: bool, host: str, port: int, workers: int, push_port: int
         click.echo("")
     helpers.append(subprocess.Popen([sys.executable, "-m", "backend.cli", "clock"], env=env))
     try:
-        subprocess.run([sys.executable, "-m", "gunicorn", "--workers", str(workers),
-                        "--bind", f"{host}:{port}", "--access-logfile", "-",
-                        "backend.wsgi:app"], env=env, check=False)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(workers),
+                "--bind",
+                f"{host}:{port}",
+                "--access-logfile",
+                "-",
+                "backend.wsgi:app",
+            ],
+            env=env,
+            check=False,
+        )
     finally:
         for process in helpers:
             process.terminate()
@@ -92,8 +112,10 @@ def serve_command(demo: bool, host: str, port: int, workers: int, push_port: int
 
 
 def _start_push_standin(port: int) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-m", "backend.push.standin", "--port", str(port)],
-                               stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backend.push.standin", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+    )
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=1).close()

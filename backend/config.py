@@ -4,6 +4,7 @@ Everything has a safe single-machine default: SQLite in WAL mode inside the inst
 folder and a SECRET_KEY generated there on first run. ``DATABASE_URL`` switches to
 PostgreSQL (psycopg 3).
 """
+
 from __future__ import annotations
 
 import os
@@ -26,7 +27,7 @@ def _database_url(instance: Path) -> str:
     # Hosting platforms still hand out postgres:// URLs; SQLAlchemy wants a driver name.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

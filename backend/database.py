@@ -3,6 +3,7 @@
 One place owns the session's lifecycle: a request commits nothing by itself; route code
 adds and calls ``db.session.commit()`` once, and a failed request rolls back at teardown.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager

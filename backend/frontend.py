@@ -1,4 +1,5 @@
 """Serves the patient app (the static PWA in ``frontend/``) under /app/."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, send_from_directory

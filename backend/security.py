@@ -8,6 +8,7 @@ CSRF has one rule per kind of client:
   still goes through;
 - server-rendered forms (the practitioner panel) carry a Flask-WTF token.
 """
+
 from __future__ import annotations
 
 from flask import Flask, current_app, request
@@ -18,20 +19,22 @@ from .extensions import csrf
 
 API_HEADER = ("X-Requested-With", "between")
 
-CSP = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data: blob:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "manifest-src 'self'",
-    "worker-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "manifest-src 'self'",
+        "worker-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 
 def _same_origin() -> bool:
@@ -58,8 +61,9 @@ def refuse_nul_in_address() -> None:
     """A NUL character in the path or query string (a slug, a search) is a 400: the
     database can neither store nor compare one. Bodies are checked field by field by the
     panel's forms and the API's schemas."""
-    if has_nul(request.path) or any(has_nul(key) or has_nul(values)
-                                    for key, values in request.args.lists()):
+    if has_nul(request.path) or any(
+        has_nul(key) or has_nul(values) for key, values in request.args.lists()
+    ):
         raise BadRequest("The address contains a NUL character; remove it and try again.")
 
 

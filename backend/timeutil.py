@@ -1,4 +1,5 @@
 """Dates in the patient's own time zone."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

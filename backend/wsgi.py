@@ -1,4 +1,5 @@
 """The WSGI entry point for gunicorn: ``gunicorn backend.wsgi:app``."""
+
 from . import create_app
 
 app = create_app()

@@ -9,18 +9,29 @@ and runs ``check_row`` on each. For every row:
   (a marker string planted in it), and changes nothing in the database.
 ``tests/test_access_matrix.py`` fails when a route of the app is in no ``ROWS``.
 """
+
 from __future__ import annotations
 
 import json as jsonlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Callable
 
 from sqlalchemy import select, text
 
 from backend.extensions import db
-from backend.models import (Alert, AlertKind, Appointment, Course, Completion, OutboxMessage,
-                            PushSubscription, QuestionnaireResponse, Questionnaire, utcnow)
+from backend.models import (
+    Alert,
+    AlertKind,
+    Appointment,
+    Completion,
+    Course,
+    OutboxMessage,
+    PushSubscription,
+    Questionnaire,
+    QuestionnaireResponse,
+    utcnow,
+)
 
 SECRET = "VICTIM-SECRET-7f3a"
 # Tables that legitimately change on any request (bookkeeping, not patient data).
@@ -59,40 +70,67 @@ def build_world(factory) -> World:
     objects["exercise"] = factory.exercise(clinic, name=f"Clinic stretch {SECRET}")
     objects["checkin"] = factory.checkin(victim, note=SECRET)
     objects["assignment"] = factory.assignment(victim, objects["exercise"], note=SECRET)
-    course = Course(patient_id=victim.id, practitioner_id=practitioner.id, planned_sessions=10,
-                    start_date=utcnow().date() - timedelta(days=7), weeks=4)
+    course = Course(
+        patient_id=victim.id,
+        practitioner_id=practitioner.id,
+        planned_sessions=10,
+        start_date=utcnow().date() - timedelta(days=7),
+        weeks=4,
+    )
     db.session.add(course)
     db.session.flush()
     objects["course"] = course
-    objects["appointment"] = Appointment(patient_id=victim.id, practitioner_id=practitioner.id,
-                                         course_id=course.id, note=SECRET,
-                                         starts_at=utcnow() + timedelta(days=2))
-    objects["completion"] = Completion(assignment_id=objects["assignment"].id,
-                                       patient_id=victim.id, local_date=utcnow().date(),
-                                       feeling="worse", note=SECRET)
+    objects["appointment"] = Appointment(
+        patient_id=victim.id,
+        practitioner_id=practitioner.id,
+        course_id=course.id,
+        note=SECRET,
+        starts_at=utcnow() + timedelta(days=2),
+    )
+    objects["completion"] = Completion(
+        assignment_id=objects["assignment"].id,
+        patient_id=victim.id,
+        local_date=utcnow().date(),
+        feeling="worse",
+        note=SECRET,
+    )
     db.session.add_all([objects["appointment"], objects["completion"]])
     db.session.flush()
-    objects["alert"] = Alert(patient_id=victim.id, kind=AlertKind.RED_FLAG,
-                             check_in_id=objects["checkin"].id, details={"note": SECRET})
+    objects["alert"] = Alert(
+        patient_id=victim.id,
+        kind=AlertKind.RED_FLAG,
+        check_in_id=objects["checkin"].id,
+        details={"note": SECRET},
+    )
     objects["subscription"] = PushSubscription(
-        user_id=victim.id, endpoint=f"https://fcm.googleapis.com/fcm/send/{SECRET}",
+        user_id=victim.id,
+        endpoint=f"https://fcm.googleapis.com/fcm/send/{SECRET}",
         p256dh="BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
-        auth="tBHItJI5svbpez7KI4CCXg")
-    objects["outbox"] = OutboxMessage(user_id=victim.id, kind="checkin",
-                                      occurrence_key=f"{victim.id}:checkin:test",
-                                      payload={"title": "t", "body": "b", "url": "/app/"},
-                                      expires_at=utcnow() + timedelta(hours=1))
+        auth="tBHItJI5svbpez7KI4CCXg",
+    )
+    objects["outbox"] = OutboxMessage(
+        user_id=victim.id,
+        kind="checkin",
+        occurrence_key=f"{victim.id}:checkin:test",
+        payload={"title": "t", "body": "b", "url": "/app/"},
+        expires_at=utcnow() + timedelta(hours=1),
+    )
     db.session.add_all([objects["alert"], objects["subscription"], objects["outbox"]])
     sbi = db.session.scalar(select(Questionnaire).filter_by(slug="sbi", clinic_id=None))
     if sbi is None:
         from backend.course.questionnaires import seed_questionnaires
+
         seed_questionnaires()
         db.session.flush()
         sbi = db.session.scalar(select(Questionnaire).filter_by(slug="sbi", clinic_id=None))
     objects["questionnaire"] = sbi
     objects["response"] = QuestionnaireResponse(
-        questionnaire_id=sbi.id, patient_id=victim.id, timepoint="start", score=12,
-        answers={"leg_pain": 4, "numbness_tingling": 3, "weakness": 2, "sitting_pain": 3})
+        questionnaire_id=sbi.id,
+        patient_id=victim.id,
+        timepoint="start",
+        score=12,
+        answers={"leg_pain": 4, "numbness_tingling": 3, "weakness": 2, "sitting_pain": 3},
+    )
     db.session.add(objects["response"])
     db.session.commit()
     return world
@@ -153,8 +191,11 @@ def _is_refusal(response, html: bool) -> bool:
 def check_row(row: Row, world: World, make_api) -> None:
     """Assert the matrix for one route. ``make_api()`` returns a fresh ApiClient."""
     html = not row.rule.startswith("/api/")
-    callers = {"anonymous": None, "other_patient": world.other_patient,
-               "other_practitioner": world.other_practitioner}
+    callers = {
+        "anonymous": None,
+        "other_patient": world.other_patient,
+        "other_practitioner": world.other_practitioner,
+    }
     if row.allowed == "victim":
         callers["own_practitioner"] = world.practitioner
     else:
@@ -174,7 +215,8 @@ def check_row(row: Row, world: World, make_api) -> None:
             assert response.status_code in row.ok, f"{row} as {name}: {response.status_code}"
             continue  # acted on their own data, which is theirs to change
         assert _is_refusal(response, html), (
-            f"{row} as {name}: expected a refusal, got {response.status_code}")
+            f"{row} as {name}: expected a refusal, got {response.status_code}"
+        )
         assert snapshot() == before, f"{row} as {name} changed the database"
     # The positive control: the allowed caller reaches the very same object.
     api = make_api()
@@ -183,7 +225,8 @@ def check_row(row: Row, world: World, make_api) -> None:
     token = _token_for(api, owner) if row.form is not None else None
     response = _send(api, row, world, token)
     assert response.status_code in row.ok, (
-        f"{row} as its owner: got {response.status_code} {response.get_data(as_text=True)[:300]}")
+        f"{row} as its owner: got {response.status_code} {response.get_data(as_text=True)[:300]}"
+    )
 
 
 def _token_for(api, user) -> str:

@@ -4,13 +4,14 @@ Every database test runs on SQLite and, when ``TEST_DATABASE_URL`` is set (CI se
 PostgreSQL too. The schema is built once per database by the real migrations; each test
 starts from empty tables.
 """
+
 from __future__ import annotations
 
 import itertools
 import os
 import re
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import g, has_app_context
@@ -20,8 +21,7 @@ from sqlalchemy import text
 from backend import create_app
 from backend.auth.passwords import hash_password
 from backend.extensions import db
-from backend.models import (RED_FLAGS, Assignment, CheckIn, Clinic, Exercise, Role, User,
-                            utcnow)
+from backend.models import RED_FLAGS, Assignment, CheckIn, Clinic, Exercise, Role, User, utcnow
 
 PASSWORD = "correct horse battery"
 CHEAP_ARGON2 = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
@@ -164,8 +164,9 @@ class ApiClient:
 
     def login_form(self, user: User, password: str = PASSWORD):
         token = self.form_token("/login")
-        return self.client.post("/login", data={"email": user.email, "password": password,
-                                                "csrf_token": token})
+        return self.client.post(
+            "/login", data={"email": user.email, "password": password, "csrf_token": token}
+        )
 
 
 @pytest.fixture
@@ -202,10 +203,14 @@ class Factory:
     def practitioner(self, clinic: Clinic | None = None, **kw) -> User:
         clinic = clinic or self.clinic()
         n = next(self._seq)
-        user = User(clinic_id=clinic.id, role=Role.PRACTITIONER,
-                    email=kw.pop("email", f"pract{n}@example.test"),
-                    display_name=kw.pop("display_name", f"Practitioner {n}"),
-                    password_hash=kw.pop("password_hash", hash_password(PASSWORD)), **kw)
+        user = User(
+            clinic_id=clinic.id,
+            role=Role.PRACTITIONER,
+            email=kw.pop("email", f"pract{n}@example.test"),
+            display_name=kw.pop("display_name", f"Practitioner {n}"),
+            password_hash=kw.pop("password_hash", hash_password(PASSWORD)),
+            **kw,
+        )
         db.session.add(user)
         db.session.commit()
         return user
@@ -213,35 +218,46 @@ class Factory:
     def patient(self, practitioner: User | None = None, **kw) -> User:
         practitioner = practitioner or self.practitioner()
         n = next(self._seq)
-        user = User(clinic_id=practitioner.clinic_id, role=Role.PATIENT,
-                    practitioner_id=practitioner.id,
-                    email=kw.pop("email", f"patient{n}@example.test"),
-                    display_name=kw.pop("display_name", f"Patient {n}"),
-                    password_hash=kw.pop("password_hash", hash_password(PASSWORD)),
-                    timezone=kw.pop("timezone", "Europe/London"), **kw)
+        user = User(
+            clinic_id=practitioner.clinic_id,
+            role=Role.PATIENT,
+            practitioner_id=practitioner.id,
+            email=kw.pop("email", f"patient{n}@example.test"),
+            display_name=kw.pop("display_name", f"Patient {n}"),
+            password_hash=kw.pop("password_hash", hash_password(PASSWORD)),
+            timezone=kw.pop("timezone", "Europe/London"),
+            **kw,
+        )
         db.session.add(user)
         db.session.commit()
         return user
 
     def exercise(self, clinic: Clinic | None = None, **kw) -> Exercise:
         n = next(self._seq)
-        exercise = Exercise(clinic_id=clinic.id if clinic else None,
-                            slug=kw.pop("slug", f"exercise-{n}"),
-                            name=kw.pop("name", f"Exercise {n}"),
-                            instructions=kw.pop("instructions", ["Move gently."]),
-                            sets=kw.pop("sets", 1), reps=kw.pop("reps", 10), **kw)
+        exercise = Exercise(
+            clinic_id=clinic.id if clinic else None,
+            slug=kw.pop("slug", f"exercise-{n}"),
+            name=kw.pop("name", f"Exercise {n}"),
+            instructions=kw.pop("instructions", ["Move gently."]),
+            sets=kw.pop("sets", 1),
+            reps=kw.pop("reps", 10),
+            **kw,
+        )
         db.session.add(exercise)
         db.session.commit()
         return exercise
 
     def assignment(self, patient: User, exercise: Exercise | None = None, **kw) -> Assignment:
         exercise = exercise or self.exercise()
-        assignment = Assignment(patient_id=patient.id, exercise_id=exercise.id,
-                                assigned_by_id=patient.practitioner_id,
-                                sets=kw.pop("sets", exercise.sets),
-                                reps=kw.pop("reps", exercise.reps),
-                                start_date=kw.pop("start_date", date.today() - timedelta(days=7)),
-                                **kw)
+        assignment = Assignment(
+            patient_id=patient.id,
+            exercise_id=exercise.id,
+            assigned_by_id=patient.practitioner_id,
+            sets=kw.pop("sets", exercise.sets),
+            reps=kw.pop("reps", exercise.reps),
+            start_date=kw.pop("start_date", date.today() - timedelta(days=7)),
+            **kw,
+        )
         db.session.add(assignment)
         db.session.commit()
         return assignment
@@ -249,10 +265,16 @@ class Factory:
     def checkin(self, patient: User, **kw) -> CheckIn:
         recorded_at = kw.pop("recorded_at", utcnow())
         answers = kw.pop("red_flag_answers", {flag: False for flag in RED_FLAGS})
-        entry = CheckIn(patient_id=patient.id, recorded_at=recorded_at,
-                        local_date=kw.pop("local_date", recorded_at.date()),
-                        leg_pain=kw.pop("leg_pain", 5), back_pain=kw.pop("back_pain", 3),
-                        red_flag_answers=answers, has_red_flag=any(answers.values()), **kw)
+        entry = CheckIn(
+            patient_id=patient.id,
+            recorded_at=recorded_at,
+            local_date=kw.pop("local_date", recorded_at.date()),
+            leg_pain=kw.pop("leg_pain", 5),
+            back_pain=kw.pop("back_pain", 3),
+            red_flag_answers=answers,
+            has_red_flag=any(answers.values()),
+            **kw,
+        )
         db.session.add(entry)
         db.session.commit()
         return entry
@@ -266,8 +288,13 @@ def factory(app) -> Factory:
 def checkin_body(**overrides) -> dict:
     """A complete, valid check-in as the patient app sends it."""
     body = {
-        "leg_pain": 6, "back_pain": 4, "locations": ["buttock", "thigh"], "side": "left",
-        "sensations": ["shooting", "tingling"], "sitting_minutes": 240, "note": "Long drive",
+        "leg_pain": 6,
+        "back_pain": 4,
+        "locations": ["buttock", "thigh"],
+        "side": "left",
+        "sensations": ["shooting", "tingling"],
+        "sitting_minutes": 240,
+        "note": "Long drive",
         "red_flags": {flag: False for flag in RED_FLAGS},
     }
     body.update(overrides)
@@ -275,4 +302,4 @@ def checkin_body(**overrides) -> dict:
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)

@@ -1,4 +1,5 @@
 """Access matrix for the foundation routes (see tests/access.py)."""
+
 import pytest
 
 from tests.access import Row, build_world, check_row
@@ -6,22 +7,44 @@ from tests.conftest import ApiClient, checkin_body
 
 ROWS = [
     Row("GET", "/api/checkins", lambda w: "/api/checkins", "victim", own=True),
-    Row("POST", "/api/checkins", lambda w: "/api/checkins", "victim", own=True,
-        json=lambda w: checkin_body()),
-    Row("GET", "/api/checkins/<int:checkin_id>", lambda w: f"/api/checkins/{w.checkin.id}", "victim"),
+    Row(
+        "POST",
+        "/api/checkins",
+        lambda w: "/api/checkins",
+        "victim",
+        own=True,
+        json=lambda w: checkin_body(),
+    ),
+    Row(
+        "GET", "/api/checkins/<int:checkin_id>", lambda w: f"/api/checkins/{w.checkin.id}", "victim"
+    ),
     Row("GET", "/api/homework", lambda w: "/api/homework", "victim", own=True),
-    Row("POST", "/api/homework/<int:assignment_id>/completions",
-        lambda w: f"/api/homework/{w.assignment.id}/completions", "victim",
-        json=lambda w: {"feeling": "same"}),
+    Row(
+        "POST",
+        "/api/homework/<int:assignment_id>/completions",
+        lambda w: f"/api/homework/{w.assignment.id}/completions",
+        "victim",
+        json=lambda w: {"feeling": "same"},
+    ),
     Row("GET", "/panel/", lambda w: "/panel/", "practitioner", own=True),
 ]
 
 # Routes open to anyone by design, or about the caller only (who am I, log me out): tested
 # in test_auth.py.
-PUBLIC = {"/api/openapi.json", "/api/auth/login", "/api/auth/logout", "/api/invites/accept",
-          "/api/me",
-          "/login", "/logout", "/invite/<token>", "/", "/app/", "/app/<path:path>",
-          "/static/<path:filename>"}
+PUBLIC = {
+    "/api/openapi.json",
+    "/api/auth/login",
+    "/api/auth/logout",
+    "/api/invites/accept",
+    "/api/me",
+    "/login",
+    "/logout",
+    "/invite/<token>",
+    "/",
+    "/app/",
+    "/app/<path:path>",
+    "/static/<path:filename>",
+}
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """Every route of the app is in the access matrix of some area."""
+
 import importlib
 import pkgutil
 

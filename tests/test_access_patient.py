@@ -1,4 +1,5 @@
 """Access matrix for the patient app's own routes (see tests/access.py)."""
+
 import pytest
 
 from tests.access import Row, build_world, check_row
@@ -10,8 +11,14 @@ ROWS = [
     Row("GET", "/api/export.csv", lambda w: "/api/export.csv", "victim", own=True),
     Row("GET", "/api/export.json", lambda w: "/api/export.json", "victim", own=True),
     # Last: the owner's positive control deletes the account.
-    Row("DELETE", "/api/me", lambda w: "/api/me", "victim", own=True,
-        json=lambda w: {"password": PASSWORD}),
+    Row(
+        "DELETE",
+        "/api/me",
+        lambda w: "/api/me",
+        "victim",
+        own=True,
+        json=lambda w: {"password": PASSWORD},
+    ),
 ]
 
 

@@ -3,6 +3,7 @@
 Every route here is about the caller's own devices and settings: other patients succeed
 with their own, practitioners and anonymous callers are refused, nobody sees the victim's.
 """
+
 import pytest
 
 from backend.extensions import db
@@ -10,28 +11,63 @@ from backend.push.standin import StandIn
 from tests.access import SECRET, Row, build_world, check_row
 from tests.conftest import ApiClient
 
-KEYS = {"p256dh": ("BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1Xbjh"
-                   "azAkj7I99e8QcYP7DkM"),
-        "auth": "tBHItJI5svbpez7KI4CCXg"}
-PREFERENCES = {"timezone": "Europe/London", "days": [1, 2, 3], "checkin_enabled": True,
-               "checkin_time": "20:00", "homework_enabled": False, "homework_times": [],
-               "sitting_breaks_enabled": False, "sitting_start": "09:00",
-               "sitting_end": "17:00", "sitting_interval_minutes": 45,
-               "appointment_enabled": True, "quiet_start": None, "quiet_end": None}
+KEYS = {
+    "p256dh": (
+        "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
+    ),
+    "auth": "tBHItJI5svbpez7KI4CCXg",
+}
+PREFERENCES = {
+    "timezone": "Europe/London",
+    "days": [1, 2, 3],
+    "checkin_enabled": True,
+    "checkin_time": "20:00",
+    "homework_enabled": False,
+    "homework_times": [],
+    "sitting_breaks_enabled": False,
+    "sitting_start": "09:00",
+    "sitting_end": "17:00",
+    "sitting_interval_minutes": 45,
+    "appointment_enabled": True,
+    "quiet_start": None,
+    "quiet_end": None,
+}
 
 ROWS = [
     Row("GET", "/api/push/key", lambda w: "/api/push/key", "victim", own=True),
-    Row("POST", "/api/push/subscriptions", lambda w: "/api/push/subscriptions", "victim",
-        own=True, json=lambda w: {"endpoint": "https://fcm.googleapis.com/fcm/send/matrix",
-                                  "keys": KEYS}),
-    Row("DELETE", "/api/push/subscriptions", lambda w: "/api/push/subscriptions", "victim",
-        own=True, json=lambda w: {"endpoint": w.subscription.endpoint}),
+    Row(
+        "POST",
+        "/api/push/subscriptions",
+        lambda w: "/api/push/subscriptions",
+        "victim",
+        own=True,
+        json=lambda w: {"endpoint": "https://fcm.googleapis.com/fcm/send/matrix", "keys": KEYS},
+    ),
+    Row(
+        "DELETE",
+        "/api/push/subscriptions",
+        lambda w: "/api/push/subscriptions",
+        "victim",
+        own=True,
+        json=lambda w: {"endpoint": w.subscription.endpoint},
+    ),
     # Another patient without a device is told to turn notifications on first (409).
     Row("POST", "/api/push/test", lambda w: "/api/push/test", "victim", own=True, ok=(200, 409)),
-    Row("GET", "/api/reminders/preferences", lambda w: "/api/reminders/preferences", "victim",
-        own=True),
-    Row("PUT", "/api/reminders/preferences", lambda w: "/api/reminders/preferences", "victim",
-        own=True, json=lambda w: PREFERENCES),
+    Row(
+        "GET",
+        "/api/reminders/preferences",
+        lambda w: "/api/reminders/preferences",
+        "victim",
+        own=True,
+    ),
+    Row(
+        "PUT",
+        "/api/reminders/preferences",
+        lambda w: "/api/reminders/preferences",
+        "victim",
+        own=True,
+        json=lambda w: PREFERENCES,
+    ),
 ]
 
 

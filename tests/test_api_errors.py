@@ -1,13 +1,27 @@
 """One error shape for every failure of the JSON API, and no 500 for any input."""
+
 import pytest
 
 from backend.api import errors
 from tests.conftest import ApiClient, checkin_body, new_key
 
-GARBAGE = [b"", b"{", b"null", b"[]", b'"text"', b"12", b'{"a": 1}',
-           b'{"leg_pain": 1e999}', b'{"leg_pain": 99999999999999999999999}',
-           b'{"note": "\\ud800"}', b"[" * 5000 + b"]" * 5000, "{\"n\": \"\u00e9\u2603\"}".encode(),
-           b'{"red_flags": []}', b'{"locations": "buttock"}', b"\xff\xfe\x00"]
+GARBAGE = [
+    b"",
+    b"{",
+    b"null",
+    b"[]",
+    b'"text"',
+    b"12",
+    b'{"a": 1}',
+    b'{"leg_pain": 1e999}',
+    b'{"leg_pain": 99999999999999999999999}',
+    b'{"note": "\\ud800"}',
+    b"[" * 5000 + b"]" * 5000,
+    '{"n": "\u00e9\u2603"}'.encode(),
+    b'{"red_flags": []}',
+    b'{"locations": "buttock"}',
+    b"\xff\xfe\x00",
+]
 
 
 def assert_error_shape(response, status, code=None):
@@ -46,36 +60,54 @@ def patient_api(api, factory):
 
 
 def test_a_body_that_is_not_json_is_a_400(patient_api):
-    response = patient_api.client.post("/api/checkins", data="leg_pain=3", headers={
-        "X-Requested-With": "between", "Idempotency-Key": new_key(),
-        "Content-Type": "application/x-www-form-urlencoded"})
+    response = patient_api.client.post(
+        "/api/checkins",
+        data="leg_pain=3",
+        headers={
+            "X-Requested-With": "between",
+            "Idempotency-Key": new_key(),
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
     assert_error_shape(response, 400)
 
 
 def test_state_changes_need_the_api_header(patient_api):
-    response = patient_api.client.post("/api/checkins", json=checkin_body(),
-                                       headers={"Idempotency-Key": new_key()})
+    response = patient_api.client.post(
+        "/api/checkins", json=checkin_body(), headers={"Idempotency-Key": new_key()}
+    )
     assert_error_shape(response, 403, "forbidden")
 
 
-@pytest.mark.parametrize("headers", [{"Origin": "https://evil.example"},
-                                     {"Sec-Fetch-Site": "cross-site"},
-                                     {"Sec-Fetch-Site": "same-site"}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+    ],
+)
 def test_cross_site_state_changes_are_refused(patient_api, headers):
-    response = patient_api.post("/api/checkins", json=checkin_body(), key=new_key(),
-                                headers=headers)
+    response = patient_api.post(
+        "/api/checkins", json=checkin_body(), key=new_key(), headers=headers
+    )
     assert_error_shape(response, 403)
 
 
 def test_same_origin_requests_from_the_app_pass(patient_api):
-    response = patient_api.post("/api/checkins", json=checkin_body(), key=new_key(), headers={
-        "Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"})
+    response = patient_api.post(
+        "/api/checkins",
+        json=checkin_body(),
+        key=new_key(),
+        headers={"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"},
+    )
     assert response.status_code == 201
 
 
 def test_a_huge_body_is_a_json_413(patient_api):
-    response = patient_api.post("/api/checkins", json=checkin_body(note="x" * 2_000_000),
-                                key=new_key())
+    response = patient_api.post(
+        "/api/checkins", json=checkin_body(note="x" * 2_000_000), key=new_key()
+    )
     assert_error_shape(response, 413)
 
 
@@ -116,9 +148,16 @@ def test_no_input_gives_a_500(app, factory):
                 continue  # would end this caller's session mid-loop
             bodies = GARBAGE if method in ("POST", "PUT", "PATCH", "DELETE") else [b""]
             for body in bodies:
-                response = api.client.open(path, method=method, data=body, headers={
-                    "X-Requested-With": "between", "Content-Type": "application/json",
-                    "Idempotency-Key": new_key()})
+                response = api.client.open(
+                    path,
+                    method=method,
+                    data=body,
+                    headers={
+                        "X-Requested-With": "between",
+                        "Content-Type": "application/json",
+                        "Idempotency-Key": new_key(),
+                    },
+                )
                 assert response.status_code < 500, (method, path, body[:40], response.data[:200])
                 if response.status_code >= 400:
                     assert_error_shape(response, response.status_code)
@@ -134,8 +173,9 @@ def test_openapi_document_describes_every_api_route(api, app):
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 assert (path, method.lower()) in described, (path, method)
     checkin = doc["paths"]["/api/checkins"]["post"]
-    schema = doc["components"]["schemas"][checkin["requestBody"]["content"]["application/json"]
-                                          ["schema"]["$ref"].split("/")[-1]]
+    schema = doc["components"]["schemas"][
+        checkin["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    ]
     assert schema["properties"]["leg_pain"]["maximum"] == 10
     assert any(p["name"] == "Idempotency-Key" and p["required"] for p in checkin["parameters"])
 

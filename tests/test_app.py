@@ -1,4 +1,5 @@
 """The app factory, configuration and database set-up."""
+
 import pytest
 from sqlalchemy import text
 

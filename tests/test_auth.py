@@ -1,4 +1,5 @@
 """Logging in and out: hashing, throttling, identical refusals, sessions that really end."""
+
 import re
 
 import pytest
@@ -29,24 +30,30 @@ def test_login_sets_a_hardened_session_cookie_and_me_answers(api, factory):
 def test_unknown_email_and_wrong_password_get_the_same_answer(api, factory):
     user = factory.patient()
     wrong = api.post("/api/auth/login", json={"email": user.email, "password": "nope-nope-nope"})
-    unknown = api.post("/api/auth/login", json={"email": "nobody@example.test",
-                                                "password": "nope-nope-nope"})
+    unknown = api.post(
+        "/api/auth/login", json={"email": "nobody@example.test", "password": "nope-nope-nope"}
+    )
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.get_json() == unknown.get_json()
 
 
 def test_email_is_matched_without_case_or_spaces(api, factory):
-    user = factory.patient(email="maya@example.test")
-    response = api.post("/api/auth/login", json={"email": "  Maya@Example.TEST ",
-                                                 "password": PASSWORD})
+    factory.patient(email="maya@example.test")
+    response = api.post(
+        "/api/auth/login", json={"email": "  Maya@Example.TEST ", "password": PASSWORD}
+    )
     assert response.status_code == 200
 
 
 def test_login_is_throttled_per_account_even_with_the_right_password(api, factory):
     user = factory.patient()
     for _ in range(throttle.MAX_FAILURES_PER_ACCOUNT):
-        assert api.post("/api/auth/login",
-                        json={"email": user.email, "password": "wrong-password"}).status_code == 401
+        assert (
+            api.post(
+                "/api/auth/login", json={"email": user.email, "password": "wrong-password"}
+            ).status_code
+            == 401
+        )
     blocked = api.post("/api/auth/login", json={"email": user.email, "password": PASSWORD})
     assert blocked.status_code == 429
     assert blocked.get_json()["error"]["code"] == "too_many_attempts"
@@ -57,8 +64,10 @@ def test_login_is_throttled_per_ip_across_accounts(api, factory):
     user = factory.patient()
     for n in range(throttle.MAX_FAILURES_PER_IP):
         api.post("/api/auth/login", json={"email": f"guess{n}@example.test", "password": "x"})
-    assert api.post("/api/auth/login",
-                    json={"email": user.email, "password": PASSWORD}).status_code == 429
+    assert (
+        api.post("/api/auth/login", json={"email": user.email, "password": PASSWORD}).status_code
+        == 429
+    )
 
 
 def test_throttle_counts_are_shared_through_the_database(app, factory):
@@ -68,8 +77,12 @@ def test_throttle_counts_are_shared_through_the_database(app, factory):
         db.session.add(LoginAttempt(email=user.email, ip="10.9.9.9", succeeded=False))
     db.session.commit()
     fresh_worker = ApiClient(app.test_client())
-    assert fresh_worker.post("/api/auth/login", json={"email": user.email,
-                                                      "password": PASSWORD}).status_code == 429
+    assert (
+        fresh_worker.post(
+            "/api/auth/login", json={"email": user.email, "password": PASSWORD}
+        ).status_code
+        == 429
+    )
 
 
 def test_logout_really_ends_the_session_even_if_the_cookie_is_replayed(app, api, factory):
@@ -94,8 +107,10 @@ def test_a_changed_password_is_rehashed_with_new_parameters_on_login(app, api, f
 
 def test_inactive_accounts_cannot_log_in(api, factory):
     user = factory.patient(active=False)
-    assert api.post("/api/auth/login",
-                    json={"email": user.email, "password": PASSWORD}).status_code == 401
+    assert (
+        api.post("/api/auth/login", json={"email": user.email, "password": PASSWORD}).status_code
+        == 401
+    )
 
 
 def test_deactivating_an_account_ends_its_open_sessions(api, factory):
@@ -125,11 +140,15 @@ def test_html_login_sends_practitioners_to_the_panel_and_patients_to_the_app(api
 def test_login_never_redirects_to_another_site(api, factory, target):
     token = api.form_token("/login")
     user = factory.practitioner()
-    response = api.client.post(f"/login?next={target}", data={
-        "email": user.email, "password": PASSWORD, "csrf_token": token})
+    response = api.client.post(
+        f"/login?next={target}",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": token},
+    )
     assert response.status_code == 302
     assert "evil" not in response.headers["Location"]
-    assert not re.match(r"^(https?:)?//", response.headers["Location"].replace("http://localhost", ""))
+    assert not re.match(
+        r"^(https?:)?//", response.headers["Location"].replace("http://localhost", "")
+    )
 
 
 def test_panel_pages_refuse_patients_and_send_strangers_to_log_in(api, client, factory):

@@ -1,4 +1,5 @@
 """Check-ins: validation, red flags, and exactly-once storage of replayed entries."""
+
 from datetime import timedelta
 
 import pytest
@@ -35,8 +36,9 @@ def test_a_check_in_is_stored_with_every_field(patient_api):
 
 def test_several_check_ins_a_day_are_allowed(patient_api):
     for _ in range(3):
-        assert patient_api.post("/api/checkins", json=checkin_body(),
-                                key=new_key()).status_code == 201
+        assert (
+            patient_api.post("/api/checkins", json=checkin_body(), key=new_key()).status_code == 201
+        )
     assert count(CheckIn) == 3
 
 
@@ -76,8 +78,7 @@ def test_keys_belong_to_one_patient(app, patient_api, other_api, factory):
     assert count(CheckIn) == 2
 
 
-def test_an_entry_whose_answer_was_lost_after_commit_is_not_stored_twice(patient_api,
-                                                                        monkeypatch):
+def test_an_entry_whose_answer_was_lost_after_commit_is_not_stored_twice(patient_api, monkeypatch):
     """The connection dies between the commit and the response; the phone replays."""
     from backend.api import routing
 
@@ -103,8 +104,9 @@ def test_an_entry_whose_answer_was_lost_after_commit_is_not_stored_twice(patient
 def test_an_entry_made_offline_keeps_its_time_and_local_day(patient_api):
     # 03:30 UTC is still the previous evening in New York.
     made = (utcnow() - timedelta(days=2)).replace(hour=3, minute=30, second=0, microsecond=0)
-    response = patient_api.post("/api/checkins", json=checkin_body(recorded_at=made.isoformat()),
-                                key=new_key())
+    response = patient_api.post(
+        "/api/checkins", json=checkin_body(recorded_at=made.isoformat()), key=new_key()
+    )
     body = response.get_json()
     assert body["recorded_at"].startswith(made.strftime("%Y-%m-%dT03:30"))
     assert body["local_date"] == (made - timedelta(days=1)).date().isoformat()

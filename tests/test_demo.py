@@ -1,10 +1,19 @@
 """The demo clinic: six weeks of realistic data and a printed way in."""
+
 from sqlalchemy import func, select
 
 from backend.demo import DEMO_PASSWORD, PRACTITIONER_EMAIL, give_demo_phones, seed_demo
 from backend.extensions import db
-from backend.models import (Alert, AlertKind, Appointment, CheckIn, Exercise, PushSubscription,
-                            Role, User)
+from backend.models import (
+    Alert,
+    AlertKind,
+    Appointment,
+    CheckIn,
+    Exercise,
+    PushSubscription,
+    Role,
+    User,
+)
 from backend.push import sender_for
 from backend.push.standin import StandIn
 from backend.reminders import outbox
@@ -34,8 +43,9 @@ def test_demo_cli_prints_where_to_log_in(app):
 
 def test_demo_logins_work(api, app):
     seed_demo()
-    response = api.post("/api/auth/login", json={"email": "ana@demo.between.example",
-                                                 "password": DEMO_PASSWORD})
+    response = api.post(
+        "/api/auth/login", json={"email": "ana@demo.between.example", "password": DEMO_PASSWORD}
+    )
     assert response.status_code == 200
     assert len(api.get("/api/homework").get_json()["items"]) == 3
 
@@ -53,8 +63,12 @@ def test_demo_phones_receive_real_pushes_and_replace_an_earlier_runs(app):
         message_id = outbox.queue_test(ana)
         db.session.commit()
         assert outbox.send_now(sender_for(app), message_id, "demo-test")["sent"] == 1
-        [token] = [url.rsplit("/", 1)[1] for email, url in phones.items()
-                   if email == ana.email]
+        [token] = [url.rsplit("/", 1)[1] for email, url in phones.items() if email == ana.email]
         assert service.payloads(service.subscribers[token]) == [
-            {"title": "Reminders are on", "body": "This is how your reminders will look.",
-             "url": "/app/", "tag": "test"}]
+            {
+                "title": "Reminders are on",
+                "body": "This is how your reminders will look.",
+                "url": "/app/",
+                "tag": "test",
+            }
+        ]

@@ -1,4 +1,5 @@
 """A practitioner invites a patient: a one-time, expiring link where they set a password."""
+
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -20,11 +21,14 @@ def _invite(factory, app):
 
 def test_invite_link_lets_the_patient_set_a_password_once(app, api, factory):
     patient, token = _invite(factory, app)
-    response = api.post("/api/invites/accept", json={"token": token, "password": "a new long password"})
+    response = api.post(
+        "/api/invites/accept", json={"token": token, "password": "a new long password"}
+    )
     assert response.status_code == 200 and response.get_json()["id"] == patient.id
     assert api.get("/api/me").status_code == 200
-    again = ApiClient(app.test_client()).post("/api/invites/accept",
-                                              json={"token": token, "password": "another password"})
+    again = ApiClient(app.test_client()).post(
+        "/api/invites/accept", json={"token": token, "password": "another password"}
+    )
     assert again.status_code == 404 and again.get_json()["error"]["code"] == "invite_invalid"
 
 
@@ -49,10 +53,18 @@ def test_a_new_invite_revokes_the_old_link(app, api, factory):
     with app.test_request_context():
         second = service.create_invite(patient, db.session.get(User, patient.practitioner_id))
         db.session.commit()
-    assert api.post("/api/invites/accept",
-                    json={"token": first, "password": "long enough pw"}).status_code == 404
-    assert api.post("/api/invites/accept",
-                    json={"token": second, "password": "long enough pw"}).status_code == 200
+    assert (
+        api.post(
+            "/api/invites/accept", json={"token": first, "password": "long enough pw"}
+        ).status_code
+        == 404
+    )
+    assert (
+        api.post(
+            "/api/invites/accept", json={"token": second, "password": "long enough pw"}
+        ).status_code
+        == 200
+    )
 
 
 def test_a_short_password_is_refused_with_the_field_named(app, api, factory):
@@ -67,12 +79,15 @@ def test_invite_page_works_without_javascript(app, api, factory):
     page = api.client.get(f"/invite/{token}")
     assert page.status_code == 200 and patient.display_name in page.get_data(as_text=True)
     csrf = api.form_token(f"/invite/{token}")
-    mismatch = api.client.post(f"/invite/{token}", data={"password": "long enough pw",
-                                                         "confirm": "other", "csrf_token": csrf})
+    mismatch = api.client.post(
+        f"/invite/{token}",
+        data={"password": "long enough pw", "confirm": "other", "csrf_token": csrf},
+    )
     assert mismatch.status_code == 422
-    done = api.client.post(f"/invite/{token}", data={"password": "long enough pw",
-                                                     "confirm": "long enough pw",
-                                                     "csrf_token": csrf})
+    done = api.client.post(
+        f"/invite/{token}",
+        data={"password": "long enough pw", "confirm": "long enough pw", "csrf_token": csrf},
+    )
     assert done.status_code == 302 and done.headers["Location"] == "/app/"
     assert api.client.get(f"/invite/{token}").status_code == 404
 

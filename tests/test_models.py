@@ -1,4 +1,5 @@
 """The data model holds its rules in the database itself, on SQLite and PostgreSQL alike."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -6,8 +7,17 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from backend.extensions import db
-from backend.models import (Alert, AlertKind, AuditEvent, CheckIn, Completion, OutboxMessage,
-                            PushSubscription, User, utcnow)
+from backend.models import (
+    Alert,
+    AlertKind,
+    AuditEvent,
+    CheckIn,
+    Completion,
+    OutboxMessage,
+    PushSubscription,
+    User,
+    utcnow,
+)
 
 
 def test_pain_scores_outside_0_to_10_are_refused_by_the_database(factory):
@@ -42,8 +52,13 @@ def test_an_email_belongs_to_one_account(factory):
 
 def test_one_reminder_occurrence_is_queued_once(factory):
     patient = factory.patient()
-    row = dict(user_id=patient.id, kind="checkin", occurrence_key="1:checkin:2026-03-29T20:00",
-               payload={}, expires_at=utcnow() + timedelta(hours=1))
+    row = dict(
+        user_id=patient.id,
+        kind="checkin",
+        occurrence_key="1:checkin:2026-03-29T20:00",
+        payload={},
+        expires_at=utcnow() + timedelta(hours=1),
+    )
     db.session.add(OutboxMessage(**row))
     db.session.commit()
     db.session.add(OutboxMessage(**row))
@@ -56,13 +71,18 @@ def test_deleting_a_patient_deletes_their_health_data_but_not_the_audit_trail(fa
     patient = factory.patient()
     entry = factory.checkin(patient)
     assignment = factory.assignment(patient)
-    db.session.add_all([
-        Completion(assignment_id=assignment.id, patient_id=patient.id, local_date=utcnow().date()),
-        Alert(patient_id=patient.id, kind=AlertKind.RED_FLAG, check_in_id=entry.id),
-        PushSubscription(user_id=patient.id, endpoint="https://fcm.googleapis.com/x", p256dh="k",
-                         auth="a"),
-        AuditEvent(clinic_id=patient.clinic_id, patient_id=patient.id, action="read"),
-    ])
+    db.session.add_all(
+        [
+            Completion(
+                assignment_id=assignment.id, patient_id=patient.id, local_date=utcnow().date()
+            ),
+            Alert(patient_id=patient.id, kind=AlertKind.RED_FLAG, check_in_id=entry.id),
+            PushSubscription(
+                user_id=patient.id, endpoint="https://fcm.googleapis.com/x", p256dh="k", auth="a"
+            ),
+            AuditEvent(clinic_id=patient.clinic_id, patient_id=patient.id, action="read"),
+        ]
+    )
     db.session.commit()
     db.session.delete(patient)
     db.session.commit()

@@ -7,13 +7,14 @@ run in one order in one world: what an earlier case saved (long notes, far dates
 is rendered by the pages after it. Each answer must be below 500; a 4xx from the JSON API
 has the error shape; and a refused request (4xx) changes nothing.
 """
+
 from __future__ import annotations
 
 import itertools
 import json
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -31,19 +32,60 @@ LONG = "x" * 100_000
 SURROGATE = "\ud800"
 SURROGATE_BYTES = b"\xed\xa0\x80\xff"
 NUMBERS = ["-1", "0", str(2**31), str(2**63), str(10**30), "1e309", "NaN", "Infinity", "1.5"]
-DATES = ["0001-01-01", "9999-12-31T23:59", "2026-02-30", "2026-01-05T10:00+14:00",
-         "2026-01-05T10:00-12:00", "9999-12-31T23:59:59+14:00", "0001-01-01T00:00:00-12:00",
-         "24:00", "23:59:60"]
-HOSTILE = ["", "   ", "\t\n", LONG, "😀🔥🌶️", "\u202eRTL\u202c שלום", "a\x00b", SURROGATE,
-           *NUMBERS, *DATES]
+DATES = [
+    "0001-01-01",
+    "9999-12-31T23:59",
+    "2026-02-30",
+    "2026-01-05T10:00+14:00",
+    "2026-01-05T10:00-12:00",
+    "9999-12-31T23:59:59+14:00",
+    "0001-01-01T00:00:00-12:00",
+    "24:00",
+    "23:59:60",
+]
+HOSTILE = [
+    "",
+    "   ",
+    "\t\n",
+    LONG,
+    "😀🔥🌶️",
+    "\u202eRTL\u202c שלום",
+    "a\x00b",
+    SURROGATE,
+    *NUMBERS,
+    *DATES,
+]
 RAW_1E309 = "__raw_1e309__"  # written into JSON text as the literal 1e309
 # What JSON can carry besides strings: wrong types, out-of-range numbers, NaN and infinity.
-JSON_ONLY = [None, True, [], {}, ["a", 1], {"a": {"b": [None]}}, -1, 0, 2**31, 2**63, 10**30,
-             1.5, RAW_1E309, float("nan"), float("-inf")]
+JSON_ONLY = [
+    None,
+    True,
+    [],
+    {},
+    ["a", 1],
+    {"a": {"b": [None]}},
+    -1,
+    0,
+    2**31,
+    2**63,
+    10**30,
+    1.5,
+    RAW_1E309,
+    float("nan"),
+    float("-inf"),
+]
 HOSTILE_JSON = HOSTILE + JSON_ONLY
 HOSTILE_IDS = ["-1", "0", str(2**31), str(2**63), str(10**30)]
-HOSTILE_SEGMENTS = ["%20", quote(LONG), quote("😀"), "%00", quote(SURROGATE_BYTES), "..%2F..",
-                    "NaN", *HOSTILE_IDS]
+HOSTILE_SEGMENTS = [
+    "%20",
+    quote(LONG),
+    quote("😀"),
+    "%00",
+    quote(SURROGATE_BYTES),
+    "..%2F..",
+    "NaN",
+    *HOSTILE_IDS,
+]
 QUERY_NAMES = ["page", "q", "before", "patient", "next", "since", "limit"]
 
 
@@ -93,8 +135,15 @@ def _json_text(body) -> str:
     return json.dumps(body).replace(f'"{RAW_1E309}"', "1e309")
 
 
-def form_cases(caller, method, path, base: Callable[[], dict], fields=None, query="",
-               extra: list[dict] | None = None) -> Callable:
+def form_cases(
+    caller,
+    method,
+    path,
+    base: Callable[[], dict],
+    fields=None,
+    query="",
+    extra: list[dict] | None = None,
+) -> Callable:
     """Each field of the form with each hostile value, and each field sent twice.
 
     ``base()`` is called for every case (a fresh email, a fresh invite...), so a value
@@ -107,18 +156,35 @@ def form_cases(caller, method, path, base: Callable[[], dict], fields=None, quer
             for value in HOSTILE:
                 form = base()
                 form[name] = value
-                yield Case(caller, method, url, f"{name}={_short(value)}",
-                           form=[(k, _encoded(v)) for k, v in form.items()], query=query)
+                yield Case(
+                    caller,
+                    method,
+                    url,
+                    f"{name}={_short(value)}",
+                    form=[(k, _encoded(v)) for k, v in form.items()],
+                    query=query,
+                )
             good = base().get(name, "1")
             for first, second in ((good, "😀" * 3), ("a\x00", good), (LONG, good)):
                 form = base()
                 form.pop(name, None)
                 pairs = [(k, v) for k, v in form.items()] + [(name, first), (name, second)]
-                yield Case(caller, method, url, f"{name} twice {_short(first)}, {_short(second)}",
-                           form=pairs, query=query)
+                yield Case(
+                    caller,
+                    method,
+                    url,
+                    f"{name} twice {_short(first)}, {_short(second)}",
+                    form=pairs,
+                    query=query,
+                )
         for form in extra or []:
-            yield Case(caller, method, url, f"both {_short(form)}",
-                       form=[(k, _encoded(v)) for k, v in {**base(), **form}.items()])
+            yield Case(
+                caller,
+                method,
+                url,
+                f"both {_short(form)}",
+                form=[(k, _encoded(v)) for k, v in {**base(), **form}.items()],
+            )
         yield Case(caller, method, url, "no fields", form=[])
 
     return build
@@ -147,8 +213,9 @@ def json_cases(caller, method, path, base: Callable[[], dict], fields: list[str]
             if "." not in name:
                 body.pop(name, None)
                 yield Case(caller, method, url, f"without {name}", body=_json_text(body))
-        yield Case(caller, method, url, "unknown field",
-                   body=_json_text({**base(), "surprise": "😀"}))
+        yield Case(
+            caller, method, url, "unknown field", body=_json_text({**base(), "surprise": "😀"})
+        )
         for raw in ("", "[]", "null", '"text"', "1e309", "{", '{"a": 1, "a": [2]}'):
             yield Case(caller, method, url, f"body {raw!r}", body=raw)
 
@@ -162,10 +229,12 @@ def query_cases(caller, path, names=QUERY_NAMES, method="GET") -> Callable:
         url = path(world) if callable(path) else path
         for name in names:
             for value in HOSTILE:
-                yield Case(caller, method, url, f"?{name}={_short(value)}",
-                           query=_query([(name, value)]))
-            yield Case(caller, method, url, f"?{name} twice",
-                       query=_query([(name, "1"), (name, LONG)]))
+                yield Case(
+                    caller, method, url, f"?{name}={_short(value)}", query=_query([(name, value)])
+                )
+            yield Case(
+                caller, method, url, f"?{name} twice", query=_query([(name, "1"), (name, LONG)])
+            )
         yield Case(caller, method, url, "odd query", query="&&=&%ZZ&page&q=%00&" + "a=1&" * 500)
 
     return build
@@ -176,21 +245,33 @@ def id_cases(caller, method, template: str, body: str | None = None) -> Callable
 
     def build(world) -> Iterator[Case]:
         for ident in HOSTILE_IDS:
-            yield Case(caller, method, template.format(ident), f"id {ident}",
-                       form=[] if body is None and method != "GET" else None, body=body)
+            yield Case(
+                caller,
+                method,
+                template.format(ident),
+                f"id {ident}",
+                form=[] if body is None and method != "GET" else None,
+                body=body,
+            )
 
     return build
 
 
-def segment_cases(caller, method, template: str, form: dict | None = None,
-                  body: str | None = None) -> Callable:
+def segment_cases(
+    caller, method, template: str, form: dict | None = None, body: str | None = None
+) -> Callable:
     """Hostile text where the path takes a slug, token or file name."""
 
     def build(world) -> Iterator[Case]:
         for segment in HOSTILE_SEGMENTS:
-            yield Case(caller, method, template.format(world=world, segment=segment),
-                       f"segment {_short(segment)}",
-                       form=None if form is None else list(form.items()), body=body)
+            yield Case(
+                caller,
+                method,
+                template.format(world=world, segment=segment),
+                f"segment {_short(segment)}",
+                form=None if form is None else list(form.items()),
+                body=body,
+            )
 
     return build
 
@@ -201,28 +282,53 @@ def chain(*builders) -> Callable:
 
 # -- valid bodies (each case replaces one of their fields) ---------------------------------
 
+
 def dosage() -> dict:
-    return {"sets": "1", "reps": "5", "hold_seconds": "30", "times_per_day": "2",
-            "days_per_week": "7"}
+    return {
+        "sets": "1",
+        "reps": "5",
+        "hold_seconds": "30",
+        "times_per_day": "2",
+        "days_per_week": "7",
+    }
 
 
 def homework_form(world) -> Callable[[], dict]:
-    return lambda: {**dosage(), "start_date": "2026-01-05", "end_date": "2026-02-05",
-                    "note": "Gently"}
+    return lambda: {
+        **dosage(),
+        "start_date": "2026-01-05",
+        "end_date": "2026-02-05",
+        "note": "Gently",
+    }
 
 
 def exercise_form() -> dict:
-    return {"name": f"Wall slide {next(_n)}", "summary": "For the back",
-            "instructions": "Stand tall.\nSlide down.", "caution": "Stop if it hurts",
-            "image": "", **dosage()}
+    return {
+        "name": f"Wall slide {next(_n)}",
+        "summary": "For the back",
+        "instructions": "Stand tall.\nSlide down.",
+        "caution": "Stop if it hurts",
+        "image": "",
+        **dosage(),
+    }
 
 
 def preferences() -> dict:
-    return {"timezone": "America/New_York", "days": [1, 2, 3, 4, 5], "checkin_enabled": True,
-            "checkin_time": "20:30", "homework_enabled": True, "homework_times": ["08:00"],
-            "sitting_breaks_enabled": True, "sitting_start": "09:00", "sitting_end": "17:30",
-            "sitting_interval_minutes": 50, "appointment_enabled": False,
-            "quiet_start": "22:00", "quiet_end": "07:00"}
+    return {
+        "timezone": "America/New_York",
+        "days": [1, 2, 3, 4, 5],
+        "checkin_enabled": True,
+        "checkin_time": "20:30",
+        "homework_enabled": True,
+        "homework_times": ["08:00"],
+        "sitting_breaks_enabled": True,
+        "sitting_start": "09:00",
+        "sitting_end": "17:30",
+        "sitting_interval_minutes": 50,
+        "appointment_enabled": False,
+        "quiet_start": "22:00",
+        "quiet_end": "07:00",
+    }
 
 
 def fresh_invite(world) -> str:
@@ -232,8 +338,13 @@ def fresh_invite(world) -> str:
     return token
 
 
-QUESTIONNAIRE = {"timepoint": "mid", "item-leg_pain": "3", "item-numbness_tingling": "2",
-                 "item-weakness": "1", "item-sitting_pain": "3"}
+QUESTIONNAIRE = {
+    "timepoint": "mid",
+    "item-leg_pain": "3",
+    "item-numbness_tingling": "2",
+    "item-weakness": "1",
+    "item-sitting_pain": "3",
+}
 ANSWERS = {"leg_pain": 2, "numbness_tingling": 1, "weakness": 0, "sitting_pain": 2}
 
 
@@ -243,166 +354,457 @@ def patient_path(suffix=""):
 
 # In this order: the panel's forms first, so that the pages after them show what was saved.
 SPECS = [
-    Spec("POST", "/panel/exercises", "practitioner",
-         form_cases("practitioner", "POST", "/panel/exercises", exercise_form)),
-    Spec("POST", "/panel/patients/<int:patient_id>/assignments", "practitioner", lambda w: chain(
-        form_cases("practitioner", "POST", patient_path("/assignments"),
-                   lambda: {**homework_form(w)(), "exercise_id": str(w.exercise.id)}),
-        id_cases("practitioner", "POST", "/panel/patients/{}/assignments"))(w)),
-    Spec("POST", "/panel/assignments/<int:assignment_id>", "practitioner", lambda w: chain(
-        form_cases("practitioner", "POST", f"/panel/assignments/{w.assignment.id}",
-                   homework_form(w)),
-        id_cases("practitioner", "POST", "/panel/assignments/{}"))(w)),
-    Spec("POST", "/panel/patients/<int:patient_id>/course", "practitioner",
-         form_cases("practitioner", "POST", patient_path("/course"),
-                    lambda: {"title": "Course", "planned_sessions": "10", "weeks": "4",
-                             "start_date": "2026-01-05", "time": "10:00"})),
-    Spec("POST", "/panel/patients/<int:patient_id>/appointments", "practitioner",
-         form_cases("practitioner", "POST", patient_path("/appointments"),
-                    lambda: {"starts_at": "2026-01-05T10:00", "duration_minutes": "45"})),
-    Spec("POST", "/panel/appointments/<int:appointment_id>", "practitioner", lambda w: chain(
-        form_cases("practitioner", "POST", f"/panel/appointments/{w.appointment.id}",
-                   lambda: {"status": "attended", "starts_at": "2026-01-05T10:00",
-                            "note": "Fine", "acupoints": "GB30, BL57"}),
-        id_cases("practitioner", "POST", "/panel/appointments/{}"))(w)),
-    Spec("POST", "/panel/patients/<int:patient_id>/questionnaires/<slug>", "practitioner",
-         chain(form_cases("practitioner", "POST", patient_path("/questionnaires/sbi"),
-                          lambda: dict(QUESTIONNAIRE)),
-               segment_cases("practitioner", "POST",
-                             "/panel/patients/{world.victim.id}/questionnaires/{segment}",
-                             form=QUESTIONNAIRE))),
-    Spec("POST", "/panel/patients", "practitioner",
-         form_cases("practitioner", "POST", "/panel/patients",
-                    lambda: {"display_name": "New Person",
-                             "email": f"new.person{next(_n)}@example.test"})),
-    Spec("POST", "/panel/alerts/<int:alert_id>/acknowledge", "practitioner", lambda w: chain(
-        form_cases("practitioner", "POST", f"/panel/alerts/{w.alert.id}/acknowledge", dict),
-        id_cases("practitioner", "POST", "/panel/alerts/{}/acknowledge"))(w)),
-    Spec("POST", "/panel/assignments/<int:assignment_id>/end", "practitioner",
-         form_cases("practitioner", "POST", lambda w: f"/panel/assignments/{w.assignment.id}/end",
-                    dict)),
-    Spec("POST", "/panel/patients/<int:patient_id>/invite", "practitioner",
-         form_cases("practitioner", "POST", patient_path("/invite"), dict)),
-    Spec("POST", "/panel/patients/<int:patient_id>/invite/revoke", "practitioner",
-         form_cases("practitioner", "POST", patient_path("/invite/revoke"), dict)),
+    Spec(
+        "POST",
+        "/panel/exercises",
+        "practitioner",
+        form_cases("practitioner", "POST", "/panel/exercises", exercise_form),
+    ),
+    Spec(
+        "POST",
+        "/panel/patients/<int:patient_id>/assignments",
+        "practitioner",
+        lambda w: chain(
+            form_cases(
+                "practitioner",
+                "POST",
+                patient_path("/assignments"),
+                lambda: {**homework_form(w)(), "exercise_id": str(w.exercise.id)},
+            ),
+            id_cases("practitioner", "POST", "/panel/patients/{}/assignments"),
+        )(w),
+    ),
+    Spec(
+        "POST",
+        "/panel/assignments/<int:assignment_id>",
+        "practitioner",
+        lambda w: chain(
+            form_cases(
+                "practitioner", "POST", f"/panel/assignments/{w.assignment.id}", homework_form(w)
+            ),
+            id_cases("practitioner", "POST", "/panel/assignments/{}"),
+        )(w),
+    ),
+    Spec(
+        "POST",
+        "/panel/patients/<int:patient_id>/course",
+        "practitioner",
+        form_cases(
+            "practitioner",
+            "POST",
+            patient_path("/course"),
+            lambda: {
+                "title": "Course",
+                "planned_sessions": "10",
+                "weeks": "4",
+                "start_date": "2026-01-05",
+                "time": "10:00",
+            },
+        ),
+    ),
+    Spec(
+        "POST",
+        "/panel/patients/<int:patient_id>/appointments",
+        "practitioner",
+        form_cases(
+            "practitioner",
+            "POST",
+            patient_path("/appointments"),
+            lambda: {"starts_at": "2026-01-05T10:00", "duration_minutes": "45"},
+        ),
+    ),
+    Spec(
+        "POST",
+        "/panel/appointments/<int:appointment_id>",
+        "practitioner",
+        lambda w: chain(
+            form_cases(
+                "practitioner",
+                "POST",
+                f"/panel/appointments/{w.appointment.id}",
+                lambda: {
+                    "status": "attended",
+                    "starts_at": "2026-01-05T10:00",
+                    "note": "Fine",
+                    "acupoints": "GB30, BL57",
+                },
+            ),
+            id_cases("practitioner", "POST", "/panel/appointments/{}"),
+        )(w),
+    ),
+    Spec(
+        "POST",
+        "/panel/patients/<int:patient_id>/questionnaires/<slug>",
+        "practitioner",
+        chain(
+            form_cases(
+                "practitioner",
+                "POST",
+                patient_path("/questionnaires/sbi"),
+                lambda: dict(QUESTIONNAIRE),
+            ),
+            segment_cases(
+                "practitioner",
+                "POST",
+                "/panel/patients/{world.victim.id}/questionnaires/{segment}",
+                form=QUESTIONNAIRE,
+            ),
+        ),
+    ),
+    Spec(
+        "POST",
+        "/panel/patients",
+        "practitioner",
+        form_cases(
+            "practitioner",
+            "POST",
+            "/panel/patients",
+            lambda: {"display_name": "New Person", "email": f"new.person{next(_n)}@example.test"},
+        ),
+    ),
+    Spec(
+        "POST",
+        "/panel/alerts/<int:alert_id>/acknowledge",
+        "practitioner",
+        lambda w: chain(
+            form_cases("practitioner", "POST", f"/panel/alerts/{w.alert.id}/acknowledge", dict),
+            id_cases("practitioner", "POST", "/panel/alerts/{}/acknowledge"),
+        )(w),
+    ),
+    Spec(
+        "POST",
+        "/panel/assignments/<int:assignment_id>/end",
+        "practitioner",
+        form_cases(
+            "practitioner", "POST", lambda w: f"/panel/assignments/{w.assignment.id}/end", dict
+        ),
+    ),
+    Spec(
+        "POST",
+        "/panel/patients/<int:patient_id>/invite",
+        "practitioner",
+        form_cases("practitioner", "POST", patient_path("/invite"), dict),
+    ),
+    Spec(
+        "POST",
+        "/panel/patients/<int:patient_id>/invite/revoke",
+        "practitioner",
+        form_cases("practitioner", "POST", patient_path("/invite/revoke"), dict),
+    ),
     # The panel's pages, with what the forms above saved.
     Spec("GET", "/panel/", "practitioner", query_cases("practitioner", "/panel/", ["q", "page"])),
-    Spec("GET", "/panel/audit", "practitioner",
-         query_cases("practitioner", "/panel/audit", ["patient", "before"])),
-    Spec("GET", "/panel/exercises", "practitioner",
-         query_cases("practitioner", "/panel/exercises", ["page"])),
-    Spec("GET", "/panel/patients/new", "practitioner",
-         query_cases("practitioner", "/panel/patients/new", ["q"])),
-    Spec("GET", "/panel/patients/<int:patient_id>", "practitioner", chain(
-        query_cases("practitioner", patient_path(), ["page", "before"]),
-        id_cases("practitioner", "GET", "/panel/patients/{}"))),
-    Spec("GET", "/panel/patients/<int:patient_id>/report", "practitioner",
-         query_cases("practitioner", patient_path("/report"), ["page"])),
-    Spec("GET", "/panel/patients/<int:patient_id>/report.pdf", "practitioner",
-         query_cases("practitioner", patient_path("/report.pdf"), ["page"])),
+    Spec(
+        "GET",
+        "/panel/audit",
+        "practitioner",
+        query_cases("practitioner", "/panel/audit", ["patient", "before"]),
+    ),
+    Spec(
+        "GET",
+        "/panel/exercises",
+        "practitioner",
+        query_cases("practitioner", "/panel/exercises", ["page"]),
+    ),
+    Spec(
+        "GET",
+        "/panel/patients/new",
+        "practitioner",
+        query_cases("practitioner", "/panel/patients/new", ["q"]),
+    ),
+    Spec(
+        "GET",
+        "/panel/patients/<int:patient_id>",
+        "practitioner",
+        chain(
+            query_cases("practitioner", patient_path(), ["page", "before"]),
+            id_cases("practitioner", "GET", "/panel/patients/{}"),
+        ),
+    ),
+    Spec(
+        "GET",
+        "/panel/patients/<int:patient_id>/report",
+        "practitioner",
+        query_cases("practitioner", patient_path("/report"), ["page"]),
+    ),
+    Spec(
+        "GET",
+        "/panel/patients/<int:patient_id>/report.pdf",
+        "practitioner",
+        query_cases("practitioner", patient_path("/report.pdf"), ["page"]),
+    ),
     # The patient app's JSON API.
-    Spec("POST", "/api/checkins", "patient",
-         json_cases("patient", "POST", "/api/checkins", checkin_body,
-                    ["recorded_at", "leg_pain", "back_pain", "locations", "side", "sensations",
-                     "sitting_minutes", "note", "red_flags", "red_flags.fever"])),
-    Spec("GET", "/api/checkins", "patient",
-         query_cases("patient", "/api/checkins", ["since", "limit"])),
-    Spec("GET", "/api/checkins/<int:checkin_id>", "patient", lambda w: chain(
-        query_cases("patient", f"/api/checkins/{w.checkin.id}", ["page"]),
-        id_cases("patient", "GET", "/api/checkins/{}"))(w)),
-    Spec("POST", "/api/homework/<int:assignment_id>/completions", "patient", lambda w: chain(
-        json_cases("patient", "POST", f"/api/homework/{w.assignment.id}/completions",
-                   lambda: {"completed_at": None, "feeling": "same", "note": "Fine"},
-                   ["completed_at", "feeling", "note"]),
-        id_cases("patient", "POST", "/api/homework/{}/completions", body="{}"))(w)),
-    Spec("POST", "/api/questionnaires/<slug>/responses", "patient", chain(
-        json_cases("patient", "POST", "/api/questionnaires/sbi/responses",
-                   lambda: {"answers": dict(ANSWERS), "timepoint": "other"},
-                   ["answers", "answers.leg_pain", "timepoint", "completed_at"]),
-        segment_cases("patient", "POST", "/api/questionnaires/{segment}/responses",
-                      body=json.dumps({"answers": ANSWERS})))),
-    Spec("PUT", "/api/reminders/preferences", "patient",
-         json_cases("patient", "PUT", "/api/reminders/preferences", preferences,
-                    list(preferences()))),
-    Spec("POST", "/api/push/subscriptions", "patient", lambda w: json_cases(
-        "patient", "POST", "/api/push/subscriptions",
-        lambda: {"endpoint": f"https://fcm.googleapis.com/fcm/send/device-{next(_n)}",
-                 "keys": {"p256dh": w.subscription.p256dh, "auth": w.subscription.auth},
-                 "expirationTime": None},
-        ["endpoint", "keys", "keys.p256dh", "keys.auth", "expirationTime"])(w)),
-    Spec("DELETE", "/api/push/subscriptions", "patient",
-         json_cases("patient", "DELETE", "/api/push/subscriptions",
-                    lambda: {"endpoint": "https://fcm.googleapis.com/fcm/send/none"},
-                    ["endpoint"])),
-    Spec("POST", "/api/push/test", "patient",
-         json_cases("patient", "POST", "/api/push/test", dict, [])),
+    Spec(
+        "POST",
+        "/api/checkins",
+        "patient",
+        json_cases(
+            "patient",
+            "POST",
+            "/api/checkins",
+            checkin_body,
+            [
+                "recorded_at",
+                "leg_pain",
+                "back_pain",
+                "locations",
+                "side",
+                "sensations",
+                "sitting_minutes",
+                "note",
+                "red_flags",
+                "red_flags.fever",
+            ],
+        ),
+    ),
+    Spec(
+        "GET",
+        "/api/checkins",
+        "patient",
+        query_cases("patient", "/api/checkins", ["since", "limit"]),
+    ),
+    Spec(
+        "GET",
+        "/api/checkins/<int:checkin_id>",
+        "patient",
+        lambda w: chain(
+            query_cases("patient", f"/api/checkins/{w.checkin.id}", ["page"]),
+            id_cases("patient", "GET", "/api/checkins/{}"),
+        )(w),
+    ),
+    Spec(
+        "POST",
+        "/api/homework/<int:assignment_id>/completions",
+        "patient",
+        lambda w: chain(
+            json_cases(
+                "patient",
+                "POST",
+                f"/api/homework/{w.assignment.id}/completions",
+                lambda: {"completed_at": None, "feeling": "same", "note": "Fine"},
+                ["completed_at", "feeling", "note"],
+            ),
+            id_cases("patient", "POST", "/api/homework/{}/completions", body="{}"),
+        )(w),
+    ),
+    Spec(
+        "POST",
+        "/api/questionnaires/<slug>/responses",
+        "patient",
+        chain(
+            json_cases(
+                "patient",
+                "POST",
+                "/api/questionnaires/sbi/responses",
+                lambda: {"answers": dict(ANSWERS), "timepoint": "other"},
+                ["answers", "answers.leg_pain", "timepoint", "completed_at"],
+            ),
+            segment_cases(
+                "patient",
+                "POST",
+                "/api/questionnaires/{segment}/responses",
+                body=json.dumps({"answers": ANSWERS}),
+            ),
+        ),
+    ),
+    Spec(
+        "PUT",
+        "/api/reminders/preferences",
+        "patient",
+        json_cases(
+            "patient", "PUT", "/api/reminders/preferences", preferences, list(preferences())
+        ),
+    ),
+    Spec(
+        "POST",
+        "/api/push/subscriptions",
+        "patient",
+        lambda w: json_cases(
+            "patient",
+            "POST",
+            "/api/push/subscriptions",
+            lambda: {
+                "endpoint": f"https://fcm.googleapis.com/fcm/send/device-{next(_n)}",
+                "keys": {"p256dh": w.subscription.p256dh, "auth": w.subscription.auth},
+                "expirationTime": None,
+            },
+            ["endpoint", "keys", "keys.p256dh", "keys.auth", "expirationTime"],
+        )(w),
+    ),
+    Spec(
+        "DELETE",
+        "/api/push/subscriptions",
+        "patient",
+        json_cases(
+            "patient",
+            "DELETE",
+            "/api/push/subscriptions",
+            lambda: {"endpoint": "https://fcm.googleapis.com/fcm/send/none"},
+            ["endpoint"],
+        ),
+    ),
+    Spec(
+        "POST",
+        "/api/push/test",
+        "patient",
+        json_cases("patient", "POST", "/api/push/test", dict, []),
+    ),
     Spec("GET", "/api/push/key", "patient", query_cases("patient", "/api/push/key", ["q"])),
-    Spec("GET", "/api/reminders/preferences", "patient",
-         query_cases("patient", "/api/reminders/preferences", ["q"])),
-    Spec("GET", "/api/questionnaires", "patient",
-         query_cases("patient", "/api/questionnaires", ["q"])),
+    Spec(
+        "GET",
+        "/api/reminders/preferences",
+        "patient",
+        query_cases("patient", "/api/reminders/preferences", ["q"]),
+    ),
+    Spec(
+        "GET",
+        "/api/questionnaires",
+        "patient",
+        query_cases("patient", "/api/questionnaires", ["q"]),
+    ),
     Spec("GET", "/api/homework", "patient", query_cases("patient", "/api/homework", ["q"])),
     Spec("GET", "/api/today", "patient", query_cases("patient", "/api/today", ["q"])),
     Spec("GET", "/api/progress", "patient", query_cases("patient", "/api/progress", ["q"])),
     Spec("GET", "/api/export.json", "patient", query_cases("patient", "/api/export.json", ["q"])),
     Spec("GET", "/api/export.csv", "patient", query_cases("patient", "/api/export.csv", ["q"])),
     Spec("GET", "/api/me", "patient", query_cases("patient", "/api/me", ["q"])),
-    Spec("GET", "/api/openapi.json", "anonymous",
-         query_cases("anonymous", "/api/openapi.json", ["q"])),
+    Spec(
+        "GET",
+        "/api/openapi.json",
+        "anonymous",
+        query_cases("anonymous", "/api/openapi.json", ["q"]),
+    ),
     # Never the right password: the account stays.
-    Spec("DELETE", "/api/me", "patient",
-         json_cases("patient", "DELETE", "/api/me", lambda: {"password": "not the password"},
-                    ["password"])),
+    Spec(
+        "DELETE",
+        "/api/me",
+        "patient",
+        json_cases(
+            "patient", "DELETE", "/api/me", lambda: {"password": "not the password"}, ["password"]
+        ),
+    ),
     # Logging in, invites, the patient app's files: anonymous callers.
-    Spec("POST", "/api/auth/login", "anonymous",
-         json_cases("anonymous", "POST", "/api/auth/login",
-                    lambda: {"email": f"nobody{next(_n)}@example.test",
-                             "password": "wrong password", "remember": False},
-                    ["email", "password", "remember"])),
-    Spec("POST", "/api/invites/accept", "anonymous", lambda w: json_cases(
-        "anonymous", "POST", "/api/invites/accept",
-        lambda: {"token": fresh_invite(w), "password": "a long new password"},
-        ["token", "password"])(w)),
+    Spec(
+        "POST",
+        "/api/auth/login",
+        "anonymous",
+        json_cases(
+            "anonymous",
+            "POST",
+            "/api/auth/login",
+            lambda: {
+                "email": f"nobody{next(_n)}@example.test",
+                "password": "wrong password",
+                "remember": False,
+            },
+            ["email", "password", "remember"],
+        ),
+    ),
+    Spec(
+        "POST",
+        "/api/invites/accept",
+        "anonymous",
+        lambda w: json_cases(
+            "anonymous",
+            "POST",
+            "/api/invites/accept",
+            lambda: {"token": fresh_invite(w), "password": "a long new password"},
+            ["token", "password"],
+        )(w),
+    ),
     Spec("GET", "/login", "anonymous", query_cases("anonymous", "/login", ["next"])),
-    Spec("POST", "/login", "anonymous", chain(
-        form_cases("anonymous", "POST", "/login",
-                   lambda: {"email": f"nobody{next(_n)}@example.test",
-                            "password": "wrong password"}),
-        form_cases("anonymous", "POST", "/login", lambda: {"email": "a@b.c", "password": "x"},
-                   fields=["email"], query=_query([("next", "/panel/")])))),
-    Spec("GET", "/invite/<token>", "anonymous", lambda w: chain(
-        query_cases("anonymous", f"/invite/{fresh_invite(w)}", ["q"]),
-        segment_cases("anonymous", "GET", "/invite/{segment}"))(w)),
-    Spec("POST", "/invite/<token>", "anonymous", lambda w: chain(
-        # Each case on a fresh invite: a password that is accepted uses the invite up.
-        lambda w2: (Case(c.caller, c.method, f"/invite/{fresh_invite(w2)}", c.what, form=c.form)
-                    for c in form_cases(
-                        "anonymous", "POST", "/invite/unused",
-                        lambda: {"password": "a long new password",
-                                 "confirm": "a long new password"},
-                        extra=[{"password": v, "confirm": v} for v in HOSTILE])(w2)),
-        segment_cases("anonymous", "POST", "/invite/{segment}",
-                      form={"password": "a long new password",
-                            "confirm": "a long new password"}))(w)),
+    Spec(
+        "POST",
+        "/login",
+        "anonymous",
+        chain(
+            form_cases(
+                "anonymous",
+                "POST",
+                "/login",
+                lambda: {"email": f"nobody{next(_n)}@example.test", "password": "wrong password"},
+            ),
+            form_cases(
+                "anonymous",
+                "POST",
+                "/login",
+                lambda: {"email": "a@b.c", "password": "x"},
+                fields=["email"],
+                query=_query([("next", "/panel/")]),
+            ),
+        ),
+    ),
+    Spec(
+        "GET",
+        "/invite/<token>",
+        "anonymous",
+        lambda w: chain(
+            query_cases("anonymous", f"/invite/{fresh_invite(w)}", ["q"]),
+            segment_cases("anonymous", "GET", "/invite/{segment}"),
+        )(w),
+    ),
+    Spec(
+        "POST",
+        "/invite/<token>",
+        "anonymous",
+        lambda w: chain(
+            # Each case on a fresh invite: a password that is accepted uses the invite up.
+            lambda w2: (
+                Case(c.caller, c.method, f"/invite/{fresh_invite(w2)}", c.what, form=c.form)
+                for c in form_cases(
+                    "anonymous",
+                    "POST",
+                    "/invite/unused",
+                    lambda: {"password": "a long new password", "confirm": "a long new password"},
+                    extra=[{"password": v, "confirm": v} for v in HOSTILE],
+                )(w2)
+            ),
+            segment_cases(
+                "anonymous",
+                "POST",
+                "/invite/{segment}",
+                form={"password": "a long new password", "confirm": "a long new password"},
+            ),
+        )(w),
+    ),
     Spec("GET", "/", "anonymous", query_cases("anonymous", "/", ["next"])),
     Spec("GET", "/app/", "anonymous", query_cases("anonymous", "/app/", ["q"])),
-    Spec("GET", "/app/<path:path>", "anonymous",
-         segment_cases("anonymous", "GET", "/app/{segment}")),
-    Spec("GET", "/static/<path:filename>", "anonymous",
-         segment_cases("anonymous", "GET", "/static/{segment}")),
+    Spec(
+        "GET", "/app/<path:path>", "anonymous", segment_cases("anonymous", "GET", "/app/{segment}")
+    ),
+    Spec(
+        "GET",
+        "/static/<path:filename>",
+        "anonymous",
+        segment_cases("anonymous", "GET", "/static/{segment}"),
+    ),
     # Last: these log their caller out ("0" deactivates the patient).
-    Spec("POST", "/panel/patients/<int:patient_id>/active", "practitioner",
-         form_cases("practitioner", "POST", patient_path("/active"), lambda: {"active": "1"})),
-    Spec("POST", "/api/auth/logout", "leaving_patient",
-         json_cases("leaving_patient", "POST", "/api/auth/logout", dict, [])),
-    Spec("POST", "/logout", "leaving_practitioner",
-         form_cases("leaving_practitioner", "POST", "/logout", dict)),
+    Spec(
+        "POST",
+        "/panel/patients/<int:patient_id>/active",
+        "practitioner",
+        form_cases("practitioner", "POST", patient_path("/active"), lambda: {"active": "1"}),
+    ),
+    Spec(
+        "POST",
+        "/api/auth/logout",
+        "leaving_patient",
+        json_cases("leaving_patient", "POST", "/api/auth/logout", dict, []),
+    ),
+    Spec(
+        "POST",
+        "/logout",
+        "leaving_practitioner",
+        form_cases("leaving_practitioner", "POST", "/logout", dict),
+    ),
 ]
 
 
 def test_every_route_has_hostile_cases(app):
-    routes = {(method, rule.rule) for rule in app.url_map.iter_rules()
-              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    routes = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
     listed = [(spec.method, spec.rule) for spec in SPECS]
     assert len(listed) == len(set(listed))
     assert routes == set(listed)
@@ -424,9 +826,12 @@ class Callers:
     def __init__(self, app, world):
         self.app = app
         self.apis, self.tokens = {}, {}
-        for caller, user in (("practitioner", world.practitioner), ("patient", world.victim),
-                             ("leaving_patient", world.other_patient),
-                             ("leaving_practitioner", world.colleague)):
+        for caller, user in (
+            ("practitioner", world.practitioner),
+            ("patient", world.victim),
+            ("leaving_patient", world.other_patient),
+            ("leaving_practitioner", world.colleague),
+        ):
             self.apis[caller] = api = ApiClient(app.test_client())
             api.login(user)
             if user.is_practitioner:
@@ -442,9 +847,13 @@ class Callers:
         client, token = self._client(case)
         count = next(_n)
         headers = {"X-Requested-With": "between", "Idempotency-Key": f"no500-{count:08d}"}
-        kwargs = {"method": case.method, "query_string": case.query, "headers": headers,
-                  # One address per case, so that login throttling lets each case through.
-                  "environ_base": {"REMOTE_ADDR": f"10.0.{count // 250}.{count % 250 + 1}"}}
+        kwargs = {
+            "method": case.method,
+            "query_string": case.query,
+            "headers": headers,
+            # One address per case, so that login throttling lets each case through.
+            "environ_base": {"REMOTE_ADDR": f"10.0.{count // 250}.{count % 250 + 1}"},
+        }
         if case.form is not None:
             kwargs["data"] = urlencode([("csrf_token", token), *case.form])
             kwargs["content_type"] = "application/x-www-form-urlencoded"
@@ -465,8 +874,11 @@ def row_counts() -> tuple:
 @pytest.fixture
 def no_push(monkeypatch):
     """A test notification is queued but not sent over the network."""
-    monkeypatch.setattr(reminders_api.outbox, "send_now",
-                        lambda sender, message_id, who: {"sent": 1, "sent_messages": 1})
+    monkeypatch.setattr(
+        reminders_api.outbox,
+        "send_now",
+        lambda sender, message_id, who: {"sent": 1, "sent_messages": 1},
+    )
 
 
 def test_no_input_gives_a_500(app, factory, no_push):
@@ -497,38 +909,63 @@ def test_no_input_gives_a_500(app, factory, no_push):
 # Each of these once answered 500 on PostgreSQL, which can neither store nor compare a NUL
 # character, and whose login_attempt.email holds at most 254 characters.
 ONCE_500 = [
-    ("practitioner", "POST", "/panel/exercises", {"form": {**dosage(), "name": "a\x00b",
-                                                           "instructions": "Stand."}}, 422),
-    ("practitioner", "POST", "/panel/patients", {"form": {"display_name": "New",
-                                                          "email": "a\x00b@example.test"}}, 422),
+    (
+        "practitioner",
+        "POST",
+        "/panel/exercises",
+        {"form": {**dosage(), "name": "a\x00b", "instructions": "Stand."}},
+        422,
+    ),
+    (
+        "practitioner",
+        "POST",
+        "/panel/patients",
+        {"form": {"display_name": "New", "email": "a\x00b@example.test"}},
+        422,
+    ),
     ("practitioner", "GET", "/panel/", {"query": "q=a%00b"}, 400),
-    ("practitioner", "POST", "/panel/patients/{victim}/questionnaires/%00",
-     {"form": QUESTIONNAIRE}, 400),
+    (
+        "practitioner",
+        "POST",
+        "/panel/patients/{victim}/questionnaires/%00",
+        {"form": QUESTIONNAIRE},
+        400,
+    ),
     ("patient", "POST", "/api/questionnaires/%00/responses", {"json": {"answers": ANSWERS}}, 400),
     ("patient", "POST", "/api/checkins", {"json": checkin_body(note="a\x00b")}, 422),
-    ("patient", "POST", "/api/homework/{assignment}/completions", {"json": {"note": "\x00"}},
-     422),
-    ("patient", "DELETE", "/api/push/subscriptions", {"json": {"endpoint": "https://a\x00"}},
-     422),
-    ("anonymous", "POST", "/api/auth/login", {"json": {"email": "a\x00@b.c", "password": "x"}},
-     422),
+    ("patient", "POST", "/api/homework/{assignment}/completions", {"json": {"note": "\x00"}}, 422),
+    ("patient", "DELETE", "/api/push/subscriptions", {"json": {"endpoint": "https://a\x00"}}, 422),
+    (
+        "anonymous",
+        "POST",
+        "/api/auth/login",
+        {"json": {"email": "a\x00@b.c", "password": "x"}},
+        422,
+    ),
     ("anonymous", "POST", "/login", {"form": {"email": "a\x00@b.c", "password": "x"}}, 401),
     ("anonymous", "POST", "/login", {"form": {"email": LONG, "password": "x"}}, 401),
 ]
 
 
-@pytest.mark.parametrize("caller, method, path, request_, status", ONCE_500,
-                         ids=[f"{m} {p} {s}" for _, m, p, _, s in ONCE_500])
+@pytest.mark.parametrize(
+    "caller, method, path, request_, status",
+    ONCE_500,
+    ids=[f"{m} {p} {s}" for _, m, p, _, s in ONCE_500],
+)
 def test_what_once_gave_a_500_is_refused(app, factory, caller, method, path, request_, status):
     world = build_world(factory)
     world.objects["colleague"] = factory.practitioner(world.clinic)
     callers = Callers(app, world)
     form = request_.get("form")
-    case = Case(caller, method, path.format(victim=world.victim.id,
-                                            assignment=world.assignment.id), "regression",
-                form=None if form is None else list(form.items()),
-                body=json.dumps(request_["json"]) if "json" in request_ else None,
-                query=request_.get("query", ""))
+    case = Case(
+        caller,
+        method,
+        path.format(victim=world.victim.id, assignment=world.assignment.id),
+        "regression",
+        form=None if form is None else list(form.items()),
+        body=json.dumps(request_["json"]) if "json" in request_ else None,
+        query=request_.get("query", ""),
+    )
     before = row_counts()
     response = callers.send(case)
     assert response.status_code == status, response.get_data(as_text=True)[:300]

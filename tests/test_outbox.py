@@ -1,23 +1,23 @@
 """The outbox: every reminder delivered exactly once, with two clocks, two senders, crashes
 and restarts, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import threading
 from collections import Counter
-from datetime import date, time, timedelta, timezone
+from datetime import UTC, date, time, timedelta
 
 import pytest
 
 from backend.extensions import db
-from backend.models import (Appointment, OutboxMessage, PushSubscription, ReminderPreference,
-                            utcnow)
+from backend.models import Appointment, OutboxMessage, PushSubscription, ReminderPreference, utcnow
 from backend.push.sender import Sender
 from backend.push.standin import StandIn
 from backend.push.vapid import signer
 from backend.reminders import outbox
 from tests.conftest import utc
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.fixture
@@ -35,8 +35,14 @@ def senders(app):
 
 
 def device(patient, subscriber) -> None:
-    db.session.add(PushSubscription(user_id=patient.id, endpoint=subscriber.endpoint,
-                                    p256dh=subscriber.p256dh, auth=subscriber.auth))
+    db.session.add(
+        PushSubscription(
+            user_id=patient.id,
+            endpoint=subscriber.endpoint,
+            p256dh=subscriber.p256dh,
+            auth=subscriber.auth,
+        )
+    )
     db.session.commit()
 
 
@@ -91,8 +97,12 @@ def clinic_of_patients(factory, service):
     for _ in range(20):
         patient = factory.patient(practitioner, timezone="UTC")
         factory.assignment(patient)
-        preferences(patient, timezone="UTC", checkin_time=(now - timedelta(minutes=5)).time(),
-                    homework_times=[(now - timedelta(minutes=3)).strftime("%H:%M")])
+        preferences(
+            patient,
+            timezone="UTC",
+            checkin_time=(now - timedelta(minutes=5)).time(),
+            homework_times=[(now - timedelta(minutes=3)).strftime("%H:%M")],
+        )
         phones[patient.id] = service.subscriber()
         device(patient, phones[patient.id])
     return now, phones
@@ -103,21 +113,26 @@ def enqueue_and_commit(now):
         count = outbox.enqueue_due(now)
         db.session.commit()
         return count
+
     return job
 
 
-def test_two_clocks_and_two_senders_deliver_every_reminder_exactly_once(app, service, senders,
-                                                                        clinic_of_patients):
+def test_two_clocks_and_two_senders_deliver_every_reminder_exactly_once(
+    app, service, senders, clinic_of_patients
+):
     now, phones = clinic_of_patients
     queued = run_together(app, *[enqueue_and_commit(now) for _ in range(2)])
-    queued += run_together(app, *[enqueue_and_commit(now + timedelta(minutes=1))
-                                  for _ in range(2)])
+    queued += run_together(app, *[enqueue_and_commit(now + timedelta(minutes=1)) for _ in range(2)])
     assert sum(queued) == 40  # the clocks overlapped; each reminder was written once
     assert statuses() == {"pending": 40}
 
-    totals = run_together(app, *[
-        (lambda s=sender, i=i: outbox.send_due(s, f"sender-{i}", now, batch=5))
-        for i, sender in enumerate(senders)])
+    totals = run_together(
+        app,
+        *[
+            (lambda s=sender, i=i: outbox.send_due(s, f"sender-{i}", now, batch=5))
+            for i, sender in enumerate(senders)
+        ],
+    )
 
     assert sum(t["sent"] for t in totals) == 40
     for phone in phones.values():
@@ -139,6 +154,7 @@ def test_claims_by_two_senders_never_overlap(app, clinic_of_patients):
             while batch := outbox.claim(3, worker, now):
                 taken += batch
             return taken
+
         return job
 
     first, second = run_together(app, claim_all("a"), claim_all("b"))
@@ -147,7 +163,8 @@ def test_claims_by_two_senders_never_overlap(app, clinic_of_patients):
 
 
 def test_a_crashed_senders_messages_are_sent_by_another_once_its_lease_lapses(
-        app, service, senders, clinic_of_patients):
+    app, service, senders, clinic_of_patients
+):
     now, phones = clinic_of_patients
     outbox.enqueue_due(now)
     db.session.commit()
@@ -163,8 +180,9 @@ def test_a_crashed_senders_messages_are_sent_by_another_once_its_lease_lapses(
     assert statuses() == {"sent": 40}
 
 
-def test_a_restarted_clock_catches_up_on_what_was_due_while_it_was_down(app, factory, service,
-                                                                        senders):
+def test_a_restarted_clock_catches_up_on_what_was_due_while_it_was_down(
+    app, factory, service, senders
+):
     now = utc(2026, 6, 1, 20, 10)
     patient = factory.patient(timezone="Europe/London")
     preferences(patient, timezone="Europe/London", checkin_time=time(21, 0))  # 20:00 UTC
@@ -179,23 +197,34 @@ def test_a_restarted_clock_catches_up_on_what_was_due_while_it_was_down(app, fac
 
 def test_a_reminder_too_old_to_matter_is_not_sent_after_a_long_outage(app, factory, service):
     patient = factory.patient(timezone="UTC")
-    preferences(patient, timezone="UTC", sitting_breaks_enabled=True, checkin_enabled=False,
-                homework_enabled=False, sitting_start=time(9, 0), sitting_end=time(10, 0),
-                sitting_interval_minutes=30)
+    preferences(
+        patient,
+        timezone="UTC",
+        sitting_breaks_enabled=True,
+        checkin_enabled=False,
+        homework_enabled=False,
+        sitting_start=time(9, 0),
+        sitting_end=time(10, 0),
+        sitting_interval_minutes=30,
+    )
     device(patient, service.subscriber())
     # The 09:30 stand-up break lives 15 minutes; at 09:46 it is no use any more.
     assert outbox.enqueue_due(utc(2026, 6, 1, 9, 46)) == 0
     assert outbox.enqueue_due(utc(2026, 6, 1, 9, 40)) == 1
 
 
-@pytest.mark.parametrize("zone, night, at", [
-    ("America/New_York", date(2026, 11, 1), time(1, 30)),  # fall back: 01:30 happens twice
-    ("Europe/London", date(2026, 10, 25), time(1, 30)),
-    ("America/New_York", date(2026, 3, 8), time(2, 30)),  # spring forward: 02:30 never happens
-    ("Europe/London", date(2026, 3, 29), time(1, 30)),
-])
-def test_a_clock_ticking_through_a_dst_night_queues_the_reminder_once(app, factory, service, zone,
-                                                                      night, at):
+@pytest.mark.parametrize(
+    "zone, night, at",
+    [
+        ("America/New_York", date(2026, 11, 1), time(1, 30)),  # fall back: 01:30 happens twice
+        ("Europe/London", date(2026, 10, 25), time(1, 30)),
+        ("America/New_York", date(2026, 3, 8), time(2, 30)),  # spring forward: 02:30 never happens
+        ("Europe/London", date(2026, 3, 29), time(1, 30)),
+    ],
+)
+def test_a_clock_ticking_through_a_dst_night_queues_the_reminder_once(
+    app, factory, service, zone, night, at
+):
     patient = factory.patient(timezone=zone)
     preferences(patient, timezone=zone, checkin_time=at, homework_enabled=False)
     device(patient, service.subscriber())
@@ -230,17 +259,26 @@ def test_the_appointment_reminder_says_when_without_saying_what(app, factory, se
     preferences(patient, timezone="Europe/London", checkin_enabled=False, homework_enabled=False)
     phone = service.subscriber()
     device(patient, phone)
-    session = Appointment(patient_id=patient.id, starts_at=utc(2026, 6, 10, 13, 30),
-                          created_at=utc(2026, 6, 1, 9, 0), note="GB30, BL57; disc L5")
+    session = Appointment(
+        patient_id=patient.id,
+        starts_at=utc(2026, 6, 10, 13, 30),
+        created_at=utc(2026, 6, 1, 9, 0),
+        note="GB30, BL57; disc L5",
+    )
     db.session.add(session)
     db.session.commit()
     evening_before = utc(2026, 6, 9, 17, 0)
     assert outbox.enqueue_due(evening_before) == 1
     db.session.commit()
     outbox.send_due(senders[0], "clock", evening_before)
-    assert service.payloads(phone) == [{"title": "Your next session",
-                                        "body": "Your next session is tomorrow at 14:30.",
-                                        "url": "/app/", "tag": "appointment"}]
+    assert service.payloads(phone) == [
+        {
+            "title": "Your next session",
+            "body": "Your next session is tomorrow at 14:30.",
+            "url": "/app/",
+            "tag": "appointment",
+        }
+    ]
 
 
 def test_new_homework_pushes_once_for_a_burst_of_changes(app, factory, service, senders):
@@ -269,8 +307,7 @@ def test_old_finished_messages_are_pruned(app, factory):
     assert db.session.scalars(db.select(OutboxMessage.occurrence_key)).all() == ["fresh"]
 
 
-def test_homework_news_after_the_last_push_went_out_is_pushed_again(app, factory, service,
-                                                                     senders):
+def test_homework_news_after_the_last_push_went_out_is_pushed_again(app, factory, service, senders):
     patient = factory.patient(timezone="UTC")
     preferences(patient, timezone="UTC")
     phone = service.subscriber()

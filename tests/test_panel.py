@@ -1,12 +1,12 @@
 """The practitioner panel's pages: the triage list, a patient's page, report, audit log."""
+
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select
 
 from backend.extensions import db
-from backend.models import (RED_FLAGS, Alert, AlertKind, AuditEvent, Completion, Course,
-                            utcnow)
+from backend.models import RED_FLAGS, Alert, AlertKind, AuditEvent, Completion, Course, utcnow
 from backend.panel import triage
 
 TODAY = utcnow().date()
@@ -39,8 +39,12 @@ def days_of_pain(factory, patient, first_week: int, last_week: int, days: int = 
 def red_flag(factory, patient):
     answers = {flag: flag == "saddle_numbness" for flag in RED_FLAGS}
     entry = factory.checkin(patient, red_flag_answers=answers, local_date=TODAY)
-    alert = Alert(patient_id=patient.id, kind=AlertKind.RED_FLAG, check_in_id=entry.id,
-                  details={"red_flags": entry.red_flags})
+    alert = Alert(
+        patient_id=patient.id,
+        kind=AlertKind.RED_FLAG,
+        check_in_id=entry.id,
+        details={"red_flags": entry.red_flags},
+    )
     db.session.add(alert)
     db.session.commit()
     return alert
@@ -52,8 +56,10 @@ def names_in_order(html: str, names: list[str]) -> list[str]:
 
 # -- the triage list -------------------------------------------------------------------------
 
+
 def test_list_puts_red_flags_first_then_worsening_then_worse_reports_then_quiet(
-        panel, factory, practitioner):
+    panel, factory, practitioner
+):
     calm = factory.patient(practitioner, display_name="Aaron Calm")
     days_of_pain(factory, calm, 6, 4)
     quiet = factory.patient(practitioner, display_name="Bea Quiet")
@@ -62,8 +68,13 @@ def test_list_puts_red_flags_first_then_worsening_then_worse_reports_then_quiet(
     db.session.commit()
     worse_report = factory.patient(practitioner, display_name="Cal Report")
     days_of_pain(factory, worse_report, 5, 5)
-    db.session.add(Alert(patient_id=worse_report.id, kind=AlertKind.WORSE_AFTER_EXERCISE,
-                         details={"exercise": "Piriformis stretch", "feeling": "worse"}))
+    db.session.add(
+        Alert(
+            patient_id=worse_report.id,
+            kind=AlertKind.WORSE_AFTER_EXERCISE,
+            details={"exercise": "Piriformis stretch", "feeling": "worse"},
+        )
+    )
     worsening = factory.patient(practitioner, display_name="Dan Worse")
     days_of_pain(factory, worsening, 4, 6)  # +2 points: meaningful
     flagged = factory.patient(practitioner, display_name="Eve Flag")
@@ -71,9 +82,9 @@ def test_list_puts_red_flags_first_then_worsening_then_worse_reports_then_quiet(
     red_flag(factory, flagged)
 
     html = panel.get("/panel/").get_data(as_text=True)
-    assert names_in_order(html, ["Aaron Calm", "Bea Quiet", "Cal Report", "Dan Worse",
-                                 "Eve Flag"]) == [
-        "Eve Flag", "Dan Worse", "Cal Report", "Bea Quiet", "Aaron Calm"]
+    assert names_in_order(
+        html, ["Aaron Calm", "Bea Quiet", "Cal Report", "Dan Worse", "Eve Flag"]
+    ) == ["Eve Flag", "Dan Worse", "Cal Report", "Bea Quiet", "Aaron Calm"]
     assert "Red flag reported: needs urgent medical care" in html
     assert "Leg pain worse: 6.0 in the last 7 days vs 4.0 in the first week" in html
     assert "Felt worse after exercise (1 report)" in html
@@ -88,18 +99,22 @@ class CheckInCleanup:
         from sqlalchemy import delete
 
         from backend.models import CheckIn
-        return delete(CheckIn).where(CheckIn.patient_id == patient_id,
-                                     CheckIn.local_date >= since)
+
+        return delete(CheckIn).where(CheckIn.patient_id == patient_id, CheckIn.local_date >= since)
 
 
-@pytest.mark.parametrize("first, last, worse", [
-    (4, 6, True),    # 2 points
-    (3, 4, True),    # 1 point but 33 %
-    (6, 7, False),   # 1 point, 17 %
-    (6, 4, False),   # better
-])
-def test_worsening_follows_the_meaningful_change_rule(panel, factory, practitioner, first,
-                                                      last, worse):
+@pytest.mark.parametrize(
+    "first, last, worse",
+    [
+        (4, 6, True),  # 2 points
+        (3, 4, True),  # 1 point but 33 %
+        (6, 7, False),  # 1 point, 17 %
+        (6, 4, False),  # better
+    ],
+)
+def test_worsening_follows_the_meaningful_change_rule(
+    panel, factory, practitioner, first, last, worse
+):
     patient = factory.patient(practitioner)
     days_of_pain(factory, patient, first, last)
     rows = triage.patients_needing_attention(practitioner.clinic_id, TODAY)
@@ -122,19 +137,32 @@ def test_baseline_is_the_mean_of_daily_means(factory, practitioner):
 def test_the_course_start_sets_the_baseline_week(factory, practitioner):
     patient = factory.patient(practitioner)
     days_of_pain(factory, patient, 8, 5, days=28)
-    db.session.add(Course(patient_id=patient.id, planned_sessions=10, weeks=4,
-                          start_date=TODAY - timedelta(days=14)))
+    db.session.add(
+        Course(
+            patient_id=patient.id,
+            planned_sessions=10,
+            weeks=4,
+            start_date=TODAY - timedelta(days=14),
+        )
+    )
     db.session.commit()
     row = triage.patients_needing_attention(practitioner.clinic_id, TODAY)[0]
     assert row.baseline_leg == pytest.approx(5.0)
 
 
 def test_a_course_week_without_check_ins_falls_back_to_the_first_week_of_data_everywhere(
-        api, factory, practitioner):
+    api, factory, practitioner
+):
     """The patients list, the patient page and the patient's own app agree on the baseline."""
     patient = factory.patient(practitioner, timezone="UTC")
-    db.session.add(Course(patient_id=patient.id, planned_sessions=10, weeks=6,
-                          start_date=TODAY - timedelta(days=30)))
+    db.session.add(
+        Course(
+            patient_id=patient.id,
+            planned_sessions=10,
+            weeks=6,
+            start_date=TODAY - timedelta(days=30),
+        )
+    )
     db.session.commit()
     days_of_pain(factory, patient, 4, 7, days=20)  # began logging 11 days into the course
 
@@ -148,25 +176,34 @@ def test_a_course_week_without_check_ins_falls_back_to_the_first_week_of_data_ev
     api.logout()
     api.login(practitioner)
     assert "Leg pain worse: 7.0 in the last 7 days vs 4.0 in the first week" in api.get(
-        "/panel/").get_data(as_text=True)
+        "/panel/"
+    ).get_data(as_text=True)
     page = api.get(f"/panel/patients/{patient.id}").get_data(as_text=True)
     assert "4.0 → 7.0" in page and "Meaningfully worse" in page
 
 
-@pytest.mark.parametrize("feeling, shown", [("worse", "Felt worse"),
-                                            ("spreading", "Leg pain spread further")])
-def test_a_worse_after_exercise_alert_says_what_happened(panel, factory, practitioner, feeling,
-                                                         shown):
+@pytest.mark.parametrize(
+    "feeling, shown", [("worse", "Felt worse"), ("spreading", "Leg pain spread further")]
+)
+def test_a_worse_after_exercise_alert_says_what_happened(
+    panel, factory, practitioner, feeling, shown
+):
     patient = factory.patient(practitioner)
-    db.session.add(Alert(patient_id=patient.id, kind=AlertKind.WORSE_AFTER_EXERCISE,
-                         details={"exercise": "Piriformis stretch", "feeling": feeling}))
+    db.session.add(
+        Alert(
+            patient_id=patient.id,
+            kind=AlertKind.WORSE_AFTER_EXERCISE,
+            details={"exercise": "Piriformis stretch", "feeling": feeling},
+        )
+    )
     db.session.commit()
     html = panel.get(f"/panel/patients/{patient.id}").get_data(as_text=True)
     assert f"<strong>{shown}</strong> after Piriformis stretch" in html
 
 
 def test_a_long_list_comes_in_pages_with_whoever_needs_attention_first(
-        panel, factory, practitioner, monkeypatch):
+    panel, factory, practitioner, monkeypatch
+):
     from backend.panel import views
 
     monkeypatch.setattr(views, "LIST_PAGE", 3)
@@ -187,18 +224,17 @@ def test_a_long_list_comes_in_pages_with_whoever_needs_attention_first(
 def test_low_adherence_is_flagged(panel, factory, practitioner):
     patient = factory.patient(practitioner, display_name="Fay Lazy")
     days_of_pain(factory, patient, 5, 5)
-    assignment = factory.assignment(patient, times_per_day=2,
-                                    start_date=TODAY - timedelta(days=30))
+    assignment = factory.assignment(patient, times_per_day=2, start_date=TODAY - timedelta(days=30))
     # Due: 2 a day for 7 days = 14; done 4 (five on one day count as 2).
     for day, times in ((TODAY, 5), (TODAY - timedelta(days=1), 2)):
         for _ in range(times):
-            db.session.add(Completion(assignment_id=assignment.id, patient_id=patient.id,
-                                      local_date=day))
+            db.session.add(
+                Completion(assignment_id=assignment.id, patient_id=patient.id, local_date=day)
+            )
     db.session.commit()
     row = triage.patients_needing_attention(practitioner.clinic_id, TODAY)[0]
     assert row.adherence == pytest.approx(100 * 4 / 14)
-    assert "Homework 29 % of what was due this week" in panel.get("/panel/").get_data(
-        as_text=True)
+    assert "Homework 29 % of what was due this week" in panel.get("/panel/").get_data(as_text=True)
 
 
 def test_search_finds_by_name_or_email(panel, factory, practitioner):
@@ -271,13 +307,14 @@ def test_a_form_without_its_token_is_refused_plainly(panel, factory, practitione
 
 # -- the patient page ------------------------------------------------------------------------
 
+
 def test_patient_page_shows_charts_notes_sessions_and_alerts(panel, factory, practitioner):
     patient = factory.patient(practitioner, display_name="Maya Chen")
     days_of_pain(factory, patient, 7, 4, days=21)
     factory.checkin(patient, note="Long drive to Leeds", sitting_minutes=300)
     red_flag(factory, patient)
     html = panel.get(f"/panel/patients/{patient.id}").get_data(as_text=True)
-    assert html.count("<svg class=\"chart\"") == 2
+    assert html.count('<svg class="chart"') == 2
     assert "polyline" in html
     assert "Long drive to Leeds" in html
     assert "urgent medical care" in html
@@ -289,19 +326,28 @@ def test_every_read_of_a_patient_is_audited(panel, factory, practitioner):
     panel.get(f"/panel/patients/{patient.id}")
     panel.get(f"/panel/patients/{patient.id}/report")
     panel.get(f"/panel/patients/{patient.id}/report.pdf")
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.patient_id == patient.id)
-                                .order_by(AuditEvent.id)).all()
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.patient_id == patient.id).order_by(AuditEvent.id)
+    ).all()
     assert [e.action for e in events] == ["patient.read", "report.read", "report.pdf"]
-    assert all(e.actor_id == practitioner.id and e.clinic_id == practitioner.clinic_id
-               and e.ip for e in events)
+    assert all(
+        e.actor_id == practitioner.id and e.clinic_id == practitioner.clinic_id and e.ip
+        for e in events
+    )
 
 
 def test_audit_page_lists_this_clinics_events_only(panel, factory, practitioner):
     patient = factory.patient(practitioner, display_name="Maya Chen")
     panel.get(f"/panel/patients/{patient.id}")
     other_clinic = factory.practitioner()
-    db.session.add(AuditEvent(clinic_id=other_clinic.clinic_id, actor_id=other_clinic.id,
-                              action="patient.read", target="patient:999999"))
+    db.session.add(
+        AuditEvent(
+            clinic_id=other_clinic.clinic_id,
+            actor_id=other_clinic.id,
+            action="patient.read",
+            target="patient:999999",
+        )
+    )
     db.session.commit()
     html = panel.get("/panel/audit").get_data(as_text=True)
     assert "patient.read" in html and "Maya Chen" in html and "Dr Rivera" in html
@@ -327,8 +373,9 @@ def test_a_patient_with_no_data_still_gets_pages(panel, factory, practitioner):
     patient = factory.patient(practitioner)
     for suffix in ("", "/report", "/report.pdf"):
         assert panel.get(f"/panel/patients/{patient.id}{suffix}").status_code == 200
-    assert "Not enough check-ins" in panel.get(
-        f"/panel/patients/{patient.id}/report").get_data(as_text=True)
+    assert "Not enough check-ins" in panel.get(f"/panel/patients/{patient.id}/report").get_data(
+        as_text=True
+    )
 
 
 def test_unknown_ids_are_404(panel):
@@ -343,19 +390,25 @@ def test_pages_keep_to_the_content_security_policy(panel, factory, practitioner)
     patient = factory.patient(practitioner)
     days_of_pain(factory, patient, 6, 4)
     red_flag(factory, patient)
-    pages = ["/panel/", "/panel/exercises", "/panel/audit", "/panel/patients/new",
-             f"/panel/patients/{patient.id}", f"/panel/patients/{patient.id}/report"]
+    pages = [
+        "/panel/",
+        "/panel/exercises",
+        "/panel/audit",
+        "/panel/patients/new",
+        f"/panel/patients/{patient.id}",
+        f"/panel/patients/{patient.id}/report",
+    ]
     invite = post(panel, "/panel/patients", display_name="QR Person", email="qr@example.test")
     for path, html in [(p, panel.get(p).get_data(as_text=True)) for p in pages] + [
-            ("invite", invite.get_data(as_text=True))]:
+        ("invite", invite.get_data(as_text=True))
+    ]:
         assert not re.search(r"\sstyle=", html), path
         assert not re.search(r"<style", html), path
         assert not re.search(r"<script(?![^>]*\ssrc=)", html), path
         assert not re.search(r"\son[a-z]+=", html), path
 
 
-def test_deactivated_patients_come_last_unless_a_red_flag_is_open(panel, factory,
-                                                                  practitioner):
+def test_deactivated_patients_come_last_unless_a_red_flag_is_open(panel, factory, practitioner):
     gone = factory.patient(practitioner, display_name="Aaron Gone", active=False)
     factory.patient(practitioner, display_name="Zed Here")
     html = panel.get("/panel/").get_data(as_text=True)
@@ -370,14 +423,26 @@ def test_the_audit_log_pages_back_in_time(panel, factory, practitioner):
     patient = factory.patient(practitioner)
     for _ in range(3):
         panel.get(f"/panel/patients/{patient.id}")
-    first = db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "patient.read")
-                              .order_by(AuditEvent.id).limit(1))
+    first = db.session.scalar(
+        select(AuditEvent.id)
+        .where(AuditEvent.action == "patient.read")
+        .order_by(AuditEvent.id)
+        .limit(1)
+    )
     html = panel.get(f"/panel/audit?before={first + 1}").get_data(as_text=True)
     assert html.count("patient.read") == 1
 
 
-@pytest.mark.parametrize("query", ["before=99999999999999999999", "patient=99999999999999999999",
-                                   "before=-1", "patient=0", "before=abc"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "before=99999999999999999999",
+        "patient=99999999999999999999",
+        "before=-1",
+        "patient=0",
+        "before=abc",
+    ],
+)
 def test_the_audit_log_ignores_ids_out_of_range(panel, factory, practitioner, query):
     patient = factory.patient(practitioner)
     panel.get(f"/panel/patients/{patient.id}")

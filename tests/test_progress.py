@@ -1,4 +1,5 @@
 """Progress maths on known data, the progress/today/export endpoints, and deleting an account."""
+
 from __future__ import annotations
 
 import csv
@@ -22,9 +23,13 @@ def day(n: int) -> date:
 
 # ---- the maths, without a database -------------------------------------------------------
 
+
 def test_a_day_is_summarised_by_mean_and_max_and_its_largest_sitting_figure():
-    entries = [maths.Entry(day(0), 6, 4, 120), maths.Entry(day(0), 8, 2, 300),
-               maths.Entry(day(0), 4, 3, None)]
+    entries = [
+        maths.Entry(day(0), 6, 4, 120),
+        maths.Entry(day(0), 8, 2, 300),
+        maths.Entry(day(0), 4, 3, None),
+    ]
     [summary] = maths.daily(entries, {}, [], day(0), day(0))
     assert summary.entries == 3
     assert summary.leg_mean == 6 and summary.leg_max == 8
@@ -56,17 +61,21 @@ def test_homework_outside_its_dates_is_not_due():
 
 @pytest.mark.parametrize("baseline, line", [(8, 6.0), (6, 4.2), (4, 2.8), (10, 8.0), (0, 0.0)])
 def test_the_meaningful_change_line_is_two_points_or_thirty_percent_whichever_comes_first(
-        baseline, line):
+    baseline, line
+):
     assert maths.meaningful_line(baseline) == pytest.approx(line)
 
 
-@pytest.mark.parametrize("baseline, current, meaningful", [
-    (8, 6, True),     # 2 points
-    (8, 6.5, False),  # 1.5 points, 19 %
-    (4, 2.8, True),   # 1.2 points but 30 %
-    (4, 3, False),    # 1 point, 25 %
-    (5, 6, False),    # worse
-])
+@pytest.mark.parametrize(
+    "baseline, current, meaningful",
+    [
+        (8, 6, True),  # 2 points
+        (8, 6.5, False),  # 1.5 points, 19 %
+        (4, 2.8, True),  # 1.2 points but 30 %
+        (4, 3, False),  # 1 point, 25 %
+        (5, 6, False),  # worse
+    ],
+)
 def test_a_responder_improves_by_two_points_or_thirty_percent(baseline, current, meaningful):
     result = maths.change("leg_pain", baseline, current)
     assert result.meaningful is meaningful
@@ -76,8 +85,10 @@ def test_a_responder_improves_by_two_points_or_thirty_percent(baseline, current,
 def test_sitting_link_needs_fourteen_paired_days_and_then_finds_the_relation():
     # Leg pain the next day = 2 + 1 point per hour sat the day before, exactly.
     hours = [1, 2, 3, 4, 5] * 3
-    entries = [maths.Entry(day(n), leg=2 + hours[n - 1] if n else 3, back=2, sitting=60 * hours[n])
-               for n in range(15)]
+    entries = [
+        maths.Entry(day(n), leg=2 + hours[n - 1] if n else 3, back=2, sitting=60 * hours[n])
+        for n in range(15)
+    ]
     days = maths.daily(entries, {}, [], day(0), day(14))
     link = maths.sitting_link(days)
     assert link.pairs == 14 and link.enough
@@ -89,11 +100,19 @@ def test_sitting_link_needs_fourteen_paired_days_and_then_finds_the_relation():
 
 # ---- the endpoints ------------------------------------------------------------------------
 
+
 def _log(patient, n: int, leg: int, back: int = 3, sitting: int | None = None, today=None):
     local = (today or date.today()) - timedelta(days=n)
-    return CheckIn(patient_id=patient.id, recorded_at=utcnow() - timedelta(days=n),
-                   local_date=local, leg_pain=leg, back_pain=back, sitting_minutes=sitting,
-                   red_flag_answers={}, has_red_flag=False)
+    return CheckIn(
+        patient_id=patient.id,
+        recorded_at=utcnow() - timedelta(days=n),
+        local_date=local,
+        leg_pain=leg,
+        back_pain=back,
+        sitting_minutes=sitting,
+        red_flag_answers={},
+        has_red_flag=False,
+    )
 
 
 @pytest.fixture
@@ -103,9 +122,16 @@ def patient(factory):
 
 def test_progress_compares_the_last_week_with_the_first_week_of_the_course(api, patient):
     from backend.timeutil import today_for
+
     today = today_for(patient.timezone)
-    db.session.add(Course(patient_id=patient.id, planned_sessions=10, weeks=4,
-                          start_date=today - timedelta(days=20)))
+    db.session.add(
+        Course(
+            patient_id=patient.id,
+            planned_sessions=10,
+            weeks=4,
+            start_date=today - timedelta(days=20),
+        )
+    )
     # First week: leg 8, back 4. Last week: leg 5, back 4.
     db.session.add_all([_log(patient, n, 8, 4, 480, today) for n in range(14, 21)])
     db.session.add_all([_log(patient, n, 6, 4, 300, today) for n in range(7, 14)])
@@ -135,16 +161,29 @@ def test_progress_with_no_data_is_empty_not_an_error(api, patient):
 
 def test_today_shows_session_n_of_m_and_todays_homework(api, factory, patient):
     from backend.models import Appointment, AppointmentStatus, utcnow
-    course = Course(patient_id=patient.id, planned_sessions=10, weeks=4,
-                    start_date=date.today() - timedelta(days=10))
+
+    course = Course(
+        patient_id=patient.id,
+        planned_sessions=10,
+        weeks=4,
+        start_date=date.today() - timedelta(days=10),
+    )
     db.session.add(course)
     db.session.flush()
     for n in range(5):
-        db.session.add(Appointment(patient_id=patient.id, course_id=course.id,
-                                   starts_at=utcnow() - timedelta(days=n + 1),
-                                   status=AppointmentStatus.ATTENDED))
-    db.session.add(Appointment(patient_id=patient.id, course_id=course.id,
-                               starts_at=utcnow() + timedelta(days=1)))
+        db.session.add(
+            Appointment(
+                patient_id=patient.id,
+                course_id=course.id,
+                starts_at=utcnow() - timedelta(days=n + 1),
+                status=AppointmentStatus.ATTENDED,
+            )
+        )
+    db.session.add(
+        Appointment(
+            patient_id=patient.id, course_id=course.id, starts_at=utcnow() + timedelta(days=1)
+        )
+    )
     db.session.commit()
     factory.assignment(patient)
     api.login(patient)
@@ -156,11 +195,14 @@ def test_today_shows_session_n_of_m_and_todays_homework(api, factory, patient):
 
 
 def test_exports_hold_all_my_entries_and_neutralise_spreadsheet_formulas(api, factory, patient):
-    factory.checkin(patient, note="=HYPERLINK(\"x\")", leg_pain=7)
+    factory.checkin(patient, note='=HYPERLINK("x")', leg_pain=7)
     assignment = factory.assignment(patient)
     api.login(patient)
-    api.post(f"/api/homework/{assignment.id}/completions", json={"feeling": "better"},
-             key="export-test-1")
+    api.post(
+        f"/api/homework/{assignment.id}/completions",
+        json={"feeling": "better"},
+        key="export-test-1",
+    )
     response = api.get("/api/export.csv")
     assert response.headers["Content-Disposition"].startswith("attachment")
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
@@ -182,20 +224,28 @@ def test_deleting_my_account_needs_my_password_and_removes_my_data(api, factory,
     db.session.expire_all()
     assert db.session.get(User, patient_id) is None
     assert db.session.scalars(select(CheckIn).filter_by(patient_id=patient_id)).all() == []
-    assert db.session.scalar(select(AuditEvent).filter_by(action="account.delete")).patient_id \
+    assert (
+        db.session.scalar(select(AuditEvent).filter_by(action="account.delete")).patient_id
         == patient_id
+    )
     assert api.get("/api/me").status_code == 401
 
 
-@pytest.mark.parametrize("body, status, code", [
-    (None, 400, "invalid_json"),
-    ({}, 422, "invalid"),
-    ({"password": PASSWORD, "extra": 1}, 422, "invalid"),
-])
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        (None, 400, "invalid_json"),
+        ({}, 422, "invalid"),
+        ({"password": PASSWORD, "extra": 1}, 422, "invalid"),
+    ],
+)
 def test_bad_delete_requests_get_the_error_shape(api, patient, body, status, code):
     api.login(patient)
-    response = (api.delete("/api/me", json=body) if body is not None
-                else api.delete("/api/me", data="x", content_type="application/json"))
+    response = (
+        api.delete("/api/me", json=body)
+        if body is not None
+        else api.delete("/api/me", data="x", content_type="application/json")
+    )
     assert response.status_code == status
     error = response.get_json()["error"]
     assert error["code"] == code and "message" in error and "fields" in error

@@ -3,6 +3,7 @@
 The stand-in verifies the VAPID JWT and decrypts each payload with the subscriber's keys,
 so what these tests read is what the phone would show.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from backend.extensions import db
 from backend.models import OutboxMessage, PushSubscription, utcnow
 from backend.push.endpoints import endpoint_problem
-from backend.push.sender import (MAX_PAYLOAD_BYTES, PayloadTooLarge, Push, Sender,
-                                 encode_notification, parse_retry_after)
+from backend.push.sender import (
+    MAX_PAYLOAD_BYTES,
+    PayloadTooLarge,
+    Push,
+    Sender,
+    encode_notification,
+    parse_retry_after,
+)
 from backend.push.standin import StandIn
 from backend.push.vapid import VapidSigner, signer
 from backend.reminders import outbox
@@ -40,8 +47,12 @@ def sender(app):
 
 
 def device(patient, subscriber) -> PushSubscription:
-    sub = PushSubscription(user_id=patient.id, endpoint=subscriber.endpoint,
-                           p256dh=subscriber.p256dh, auth=subscriber.auth)
+    sub = PushSubscription(
+        user_id=patient.id,
+        endpoint=subscriber.endpoint,
+        p256dh=subscriber.p256dh,
+        auth=subscriber.auth,
+    )
     db.session.add(sub)
     db.session.commit()
     return sub
@@ -61,8 +72,9 @@ def message(message_id) -> OutboxMessage:
     return db.session.get(OutboxMessage, message_id)
 
 
-def test_a_reminder_reaches_the_phone_as_exactly_title_body_url_and_tag(app, factory, service,
-                                                                        sender):
+def test_a_reminder_reaches_the_phone_as_exactly_title_body_url_and_tag(
+    app, factory, service, sender
+):
     patient = factory.patient()
     phone = service.subscriber()
     sub = device(patient, phone)
@@ -71,9 +83,14 @@ def test_a_reminder_reaches_the_phone_as_exactly_title_body_url_and_tag(app, fac
     totals = outbox.send_due(sender, WORKER)
 
     assert totals["sent"] == 1
-    assert service.payloads(phone) == [{
-        "title": "Daily check-in", "body": "How are you today? It takes 20 seconds.",
-        "url": "/app/#/checkin", "tag": "checkin"}]
+    assert service.payloads(phone) == [
+        {
+            "title": "Daily check-in",
+            "body": "How are you today? It takes 20 seconds.",
+            "url": "/app/#/checkin",
+            "tag": "checkin",
+        }
+    ]
     headers = service.received[phone.token][0].headers
     assert headers["content-encoding"] == "aes128gcm"
     assert headers["urgency"] == "normal" and headers["topic"] == "checkin"
@@ -90,8 +107,10 @@ def test_each_kind_is_sent_with_its_own_ttl_urgency_and_topic(app, factory, serv
     for kind in ("standup", "appointment", "homework"):
         queue(patient, kind)
     outbox.send_due(sender, WORKER)
-    seen = {r.headers["topic"]: (r.headers["urgency"], int(r.headers["ttl"]))
-            for r in service.received[phone.token]}
+    seen = {
+        r.headers["topic"]: (r.headers["urgency"], int(r.headers["ttl"]))
+        for r in service.received[phone.token]
+    }
     assert seen["standup"][0] == "low" and seen["standup"][1] <= 15 * 60
     assert seen["appointment"][0] == "normal" and 11 * 3600 < seen["appointment"][1] <= 12 * 3600
     assert seen["homework"][1] <= 2 * 3600
@@ -105,8 +124,11 @@ def test_no_health_data_reaches_the_lock_screen(app, factory, service, sender):
     device(patient, phone)
     for kind in outbox.KINDS:
         # Even data wrongly stored with a message must not be copied into the push.
-        note = {**outbox.notification(kind, when="tomorrow at 10:00"), "leg_pain": 9,
-                "exercise": "Piriformis stretch"}
+        note = {
+            **outbox.notification(kind, when="tomorrow at 10:00"),
+            "leg_pain": 9,
+            "exercise": "Piriformis stretch",
+        }
         queue(patient, kind, note=note)
     outbox.send_due(sender, WORKER)
     shown = service.payloads(phone)
@@ -133,7 +155,8 @@ def test_a_payload_over_3_kb_is_refused_and_never_sent(app, factory, service, se
 
 @pytest.mark.parametrize("status", [404, 410])
 def test_a_gone_subscription_is_deleted_and_the_other_device_still_gets_it(
-        app, factory, service, sender, status):
+    app, factory, service, sender, status
+):
     patient = factory.patient()
     phone, tablet = service.subscriber(), service.subscriber()
     device(patient, phone)
@@ -151,8 +174,9 @@ def test_a_gone_subscription_is_deleted_and_the_other_device_still_gets_it(
 
 
 @pytest.mark.parametrize("retry_after", ["120", "date"])
-def test_rate_limited_429_waits_for_retry_after_then_sends_once(app, factory, service, sender,
-                                                                retry_after):
+def test_rate_limited_429_waits_for_retry_after_then_sends_once(
+    app, factory, service, sender, retry_after
+):
     patient = factory.patient()
     phone = service.subscriber()
     device(patient, phone)
@@ -175,8 +199,9 @@ def test_rate_limited_429_waits_for_retry_after_then_sends_once(app, factory, se
     assert message(message_id).status == "sent"
 
 
-def test_server_errors_are_retried_with_growing_backoff_until_the_ttl_ends(app, factory, service,
-                                                                          sender):
+def test_server_errors_are_retried_with_growing_backoff_until_the_ttl_ends(
+    app, factory, service, sender
+):
     patient = factory.patient()
     phone = service.subscriber()
     device(patient, phone)
@@ -214,8 +239,9 @@ def test_a_timeout_is_retried_not_lost(app, factory, service, sender):
 
 
 @pytest.mark.parametrize("status", [401, 403, 413])
-def test_refusals_fail_at_once_are_logged_and_keep_the_subscription(app, factory, service, sender,
-                                                                    caplog, status):
+def test_refusals_fail_at_once_are_logged_and_keep_the_subscription(
+    app, factory, service, sender, caplog, status
+):
     patient = factory.patient()
     phone = service.subscriber()
     device(patient, phone)
@@ -229,8 +255,11 @@ def test_refusals_fail_at_once_are_logged_and_keep_the_subscription(app, factory
     row = message(message_id)
     assert row.status == "failed" and row.attempts == 1
     assert db.session.scalar(db.select(db.func.count()).select_from(PushSubscription)) == 1
-    assert any(str(status) in record.getMessage() or "refused" in record.getMessage()
-               for record in caplog.records if record.levelno == logging.ERROR)
+    assert any(
+        str(status) in record.getMessage() or "refused" in record.getMessage()
+        for record in caplog.records
+        if record.levelno == logging.ERROR
+    )
     outbox.send_due(sender, WORKER, now=utcnow() + timedelta(hours=1))
     assert message(message_id).attempts == 1  # never retried
 
@@ -256,8 +285,9 @@ def test_vapid_header_is_signed_once_per_push_service_and_reused(app, factory, s
 
 def test_vapid_header_is_renewed_with_an_hour_left():
     clock = [1_000_000.0]
-    vapid = VapidSigner(ec.generate_private_key(ec.SECP256R1()), "mailto:ops@example.test",
-                        clock=lambda: clock[0])
+    vapid = VapidSigner(
+        ec.generate_private_key(ec.SECP256R1()), "mailto:ops@example.test", clock=lambda: clock[0]
+    )
     first = vapid.authorization("https://fcm.googleapis.com/fcm/send/abc")
     clock[0] += 10 * 3600
     assert vapid.authorization("https://fcm.googleapis.com/fcm/send/other") == first
@@ -289,26 +319,28 @@ def test_retry_after_is_read_as_seconds(value, seconds):
     assert parse_retry_after(value) == seconds
 
 
-@pytest.mark.parametrize("endpoint, loopback, ok", [
-    ("https://fcm.googleapis.com/fcm/send/abc", False, True),
-    ("https://updates.push.services.mozilla.com/wpush/v2/abc", False, True),
-    ("https://wns2-par02p.notify.windows.com/w/?token=abc", False, True),
-    ("https://web.push.apple.com/QGz", False, True),
-    ("http://fcm.googleapis.com/fcm/send/abc", False, False),
-    ("https://fcm.googleapis.com.evil.test/abc", False, False),
-    ("https://evil.test/?fcm.googleapis.com", False, False),
-    ("https://user:pw@fcm.googleapis.com/abc", False, False),
-    ("http://127.0.0.1:8090/push/abc", False, False),
-    ("http://127.0.0.1:8090/push/abc", True, True),
-    ("http://169.254.169.254/latest/meta-data", True, False),
-    ("file:///etc/passwd", True, False),
-])
+@pytest.mark.parametrize(
+    "endpoint, loopback, ok",
+    [
+        ("https://fcm.googleapis.com/fcm/send/abc", False, True),
+        ("https://updates.push.services.mozilla.com/wpush/v2/abc", False, True),
+        ("https://wns2-par02p.notify.windows.com/w/?token=abc", False, True),
+        ("https://web.push.apple.com/QGz", False, True),
+        ("http://fcm.googleapis.com/fcm/send/abc", False, False),
+        ("https://fcm.googleapis.com.evil.test/abc", False, False),
+        ("https://evil.test/?fcm.googleapis.com", False, False),
+        ("https://user:pw@fcm.googleapis.com/abc", False, False),
+        ("http://127.0.0.1:8090/push/abc", False, False),
+        ("http://127.0.0.1:8090/push/abc", True, True),
+        ("http://169.254.169.254/latest/meta-data", True, False),
+        ("file:///etc/passwd", True, False),
+    ],
+)
 def test_only_known_push_services_are_accepted(endpoint, loopback, ok):
     assert (endpoint_problem(endpoint, loopback) is None) is ok
 
 
-def test_a_retry_for_one_device_does_not_repeat_the_push_on_another(app, factory, service,
-                                                                    sender):
+def test_a_retry_for_one_device_does_not_repeat_the_push_on_another(app, factory, service, sender):
     patient = factory.patient()
     phone, tablet = service.subscriber(), service.subscriber()
     device(patient, phone)

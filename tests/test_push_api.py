@@ -1,4 +1,5 @@
 """The patient app's push and reminder endpoints: subscribe, unsubscribe, test, preferences."""
+
 from __future__ import annotations
 
 import base64
@@ -41,11 +42,21 @@ def owners() -> dict[str, int]:
 
 
 def valid_preferences(**changes) -> dict:
-    body = {"timezone": "America/New_York", "days": [1, 2, 3, 4, 5], "checkin_enabled": True,
-            "checkin_time": "20:30", "homework_enabled": True, "homework_times": ["08:00", "18:00"],
-            "sitting_breaks_enabled": True, "sitting_start": "09:00", "sitting_end": "17:30",
-            "sitting_interval_minutes": 50, "appointment_enabled": False,
-            "quiet_start": "22:00", "quiet_end": "07:00"}
+    body = {
+        "timezone": "America/New_York",
+        "days": [1, 2, 3, 4, 5],
+        "checkin_enabled": True,
+        "checkin_time": "20:30",
+        "homework_enabled": True,
+        "homework_times": ["08:00", "18:00"],
+        "sitting_breaks_enabled": True,
+        "sitting_start": "09:00",
+        "sitting_end": "17:30",
+        "sitting_interval_minutes": 50,
+        "appointment_enabled": False,
+        "quiet_start": "22:00",
+        "quiet_end": "07:00",
+    }
     body.update(changes)
     return body
 
@@ -70,15 +81,18 @@ def test_subscribing_twice_from_one_browser_keeps_one_subscription(logged_in, pa
     assert owners() == {phone.endpoint: patient.id}
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"endpoint": "https://evil.test/push/1"}, "endpoint"),
-    ({"endpoint": "http://fcm.googleapis.com/fcm/send/1"}, "endpoint"),
-    ({"keys": {"p256dh": "bm90LWEta2V5", "auth": "c2VjcmV0c2VjcmV0c2VjcmV0"}}, "keys.p256dh"),
-    ({"keys": {"p256dh": None, "auth": "x"}}, "keys.p256dh"),
-    ({"keys": {"auth": "x"}}, "keys.p256dh"),
-    ({"endpoint": ""}, "endpoint"),
-    ({"extra": 1}, "extra"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"endpoint": "https://evil.test/push/1"}, "endpoint"),
+        ({"endpoint": "http://fcm.googleapis.com/fcm/send/1"}, "endpoint"),
+        ({"keys": {"p256dh": "bm90LWEta2V5", "auth": "c2VjcmV0c2VjcmV0c2VjcmV0"}}, "keys.p256dh"),
+        ({"keys": {"p256dh": None, "auth": "x"}}, "keys.p256dh"),
+        ({"keys": {"auth": "x"}}, "keys.p256dh"),
+        ({"endpoint": ""}, "endpoint"),
+        ({"extra": 1}, "extra"),
+    ],
+)
 def test_a_bad_subscription_is_refused_with_the_field_named(logged_in, service, change, field):
     body = {**service.subscriber().info, **change}
     response = logged_in.post(SUBS, json=body)
@@ -130,8 +144,9 @@ def test_a_shared_browser_moves_to_the_patient_now_logged_in(api, other_api, fac
     assert owners() == {browser.endpoint: second.id}
 
 
-def test_an_endpoint_alone_does_not_take_over_someone_elses_subscription(api, other_api, factory,
-                                                                        service):
+def test_an_endpoint_alone_does_not_take_over_someone_elses_subscription(
+    api, other_api, factory, service
+):
     owner, intruder = factory.patient(), factory.patient()
     browser, other = service.subscriber(), service.subscriber()
     api.login(owner)
@@ -144,15 +159,21 @@ def test_an_endpoint_alone_does_not_take_over_someone_elses_subscription(api, ot
     assert owners() == {browser.endpoint: owner.id}
 
 
-@pytest.mark.parametrize("method, path, body", [
-    ("get", "/api/push/key", None),
-    ("post", SUBS, {"endpoint": "https://fcm.googleapis.com/x",
-                    "keys": {"p256dh": "a", "auth": "b"}}),
-    ("delete", SUBS, {"endpoint": "https://fcm.googleapis.com/x"}),
-    ("post", "/api/push/test", None),
-    ("get", PREFS, None),
-    ("put", PREFS, valid_preferences()),
-])
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("get", "/api/push/key", None),
+        (
+            "post",
+            SUBS,
+            {"endpoint": "https://fcm.googleapis.com/x", "keys": {"p256dh": "a", "auth": "b"}},
+        ),
+        ("delete", SUBS, {"endpoint": "https://fcm.googleapis.com/x"}),
+        ("post", "/api/push/test", None),
+        ("get", PREFS, None),
+        ("put", PREFS, valid_preferences()),
+    ],
+)
 def test_push_endpoints_are_for_logged_in_patients_only(api, factory, method, path, body):
     kwargs = {} if body is None else {"json": body}
     anonymous = getattr(api, method)(path, **kwargs)
@@ -178,11 +199,21 @@ def test_the_test_button_sends_to_every_device_and_says_what_happened(logged_in,
     response = logged_in.post("/api/push/test")
 
     assert response.status_code == 200
-    assert response.get_json() == {"devices": 2, "sent": 1, "removed": 1, "failed": 0,
-                                   "status": "sent"}
-    assert service.payloads(phone) == [{"title": "Reminders are on",
-                                        "body": "This is how your reminders will look.",
-                                        "url": "/app/", "tag": "test"}]
+    assert response.get_json() == {
+        "devices": 2,
+        "sent": 1,
+        "removed": 1,
+        "failed": 0,
+        "status": "sent",
+    }
+    assert service.payloads(phone) == [
+        {
+            "title": "Reminders are on",
+            "body": "This is how your reminders will look.",
+            "url": "/app/",
+            "tag": "test",
+        }
+    ]
     assert list(owners()) == [phone.endpoint]
     again = logged_in.post("/api/push/test")
     assert again.status_code == 429
@@ -215,17 +246,20 @@ def test_saved_preferences_come_back_and_set_my_time_zone(logged_in, patient):
     assert db.session.get(ReminderPreference, patient.id).quiet_start is None
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"timezone": "Mars/Olympus"}, "timezone"),
-    ({"checkin_time": "24:00"}, "checkin_time"),
-    ({"checkin_time": "8:00"}, "checkin_time"),
-    ({"days": [0, 8]}, "days.0"),
-    ({"homework_times": ["25:00"]}, "homework_times.0"),
-    ({"sitting_interval_minutes": 5}, "sitting_interval_minutes"),
-    ({"sitting_start": "18:00"}, "body"),
-    ({"quiet_end": None}, "body"),
-    ({"surprise": True}, "surprise"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"checkin_time": "24:00"}, "checkin_time"),
+        ({"checkin_time": "8:00"}, "checkin_time"),
+        ({"days": [0, 8]}, "days.0"),
+        ({"homework_times": ["25:00"]}, "homework_times.0"),
+        ({"sitting_interval_minutes": 5}, "sitting_interval_minutes"),
+        ({"sitting_start": "18:00"}, "body"),
+        ({"quiet_end": None}, "body"),
+        ({"surprise": True}, "surprise"),
+    ],
+)
 def test_bad_preferences_are_refused_with_the_field_named(logged_in, change, field):
     response = logged_in.put(PREFS, json=valid_preferences(**change))
     assert response.status_code == 422

@@ -1,5 +1,6 @@
 """The clock process: a tick queues and sends; the scheduler catches up at start, never
 runs a tick twice at a time, and stops cleanly on SIGTERM."""
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,11 @@ def test_a_tick_queues_what_is_due_and_sends_it(app, factory):
     db.session.add(pref)
     with StandIn() as service:
         phone = service.subscriber()
-        db.session.add(PushSubscription(user_id=patient.id, endpoint=phone.endpoint,
-                                        p256dh=phone.p256dh, auth=phone.auth))
+        db.session.add(
+            PushSubscription(
+                user_id=patient.id, endpoint=phone.endpoint, p256dh=phone.p256dh, auth=phone.auth
+            )
+        )
         db.session.commit()
         result = clock.tick(app)
         assert result["queued"] == 1 and result["sent"] == 1
@@ -48,13 +52,21 @@ def test_the_minute_job_coalesces_and_never_overlaps(app):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_the_clock_process_stops_cleanly_on_sigterm(app, tmp_path):
-    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "BETWEEN_INSTANCE": app.instance_path, "BETWEEN_ENV": "development",
-           "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "BETWEEN_INSTANCE": app.instance_path,
+        "BETWEEN_ENV": "development",
+        "PYTHONUNBUFFERED": "1",
+    }
     log = tmp_path / "clock.log"
     with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "backend.cli", "clock"], env=env,
-                                   stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "backend.cli", "clock"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 20
             # The catch-up run at start proves the process reaches the database.

@@ -2,16 +2,17 @@
 
 Pure functions with a frozen clock: each test names the UTC window it asks about.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from backend.reminders.schedule import Plan, due, in_quiet_hours, quiet_end_after, to_utc
 
-UTC = timezone.utc
+UTC = UTC
 LONDON, NEW_YORK = "Europe/London", "America/New_York"
 
 
@@ -23,8 +24,11 @@ def day_of(plan: Plan, day: date) -> list:
     """Everything due on one local day (the whole day, in UTC, with a margin)."""
     tz = ZoneInfo(plan.timezone)
     start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
-    return [o for o in due(plan, start - timedelta(seconds=1), start + timedelta(hours=26))
-            if o.local_date == day]
+    return [
+        o
+        for o in due(plan, start - timedelta(seconds=1), start + timedelta(hours=26))
+        if o.local_date == day
+    ]
 
 
 def minute_by_minute(plan: Plan, start: datetime, hours: int) -> list:
@@ -45,8 +49,9 @@ def test_the_daily_checkin_is_due_at_the_chosen_local_time():
     assert due(plan, utc(2026, 7, 1, 19, 0), utc(2026, 7, 1, 19, 1)) == []
 
 
-@pytest.mark.parametrize("zone, spring_day", [(NEW_YORK, date(2026, 3, 8)),
-                                              (LONDON, date(2026, 3, 29))])
+@pytest.mark.parametrize(
+    "zone, spring_day", [(NEW_YORK, date(2026, 3, 8)), (LONDON, date(2026, 3, 29))]
+)
 def test_the_check_in_keeps_its_wall_clock_time_the_day_after_the_clocks_change(zone, spring_day):
     plan = Plan(timezone=zone, checkin_time=time(20, 0))
     for day in (spring_day - timedelta(days=1), spring_day, spring_day + timedelta(days=1)):
@@ -72,10 +77,13 @@ def test_spring_forward_a_time_in_the_skipped_hour_fires_once_at_the_first_valid
     assert found[0].kind == "homework"
 
 
-@pytest.mark.parametrize("zone, fall_day, first_utc", [
-    (NEW_YORK, date(2026, 11, 1), utc(2026, 11, 1, 5, 30)),  # 01:30 EDT, not 01:30 EST
-    (LONDON, date(2026, 10, 25), utc(2026, 10, 25, 0, 30)),  # 01:30 BST, not 01:30 GMT
-])
+@pytest.mark.parametrize(
+    "zone, fall_day, first_utc",
+    [
+        (NEW_YORK, date(2026, 11, 1), utc(2026, 11, 1, 5, 30)),  # 01:30 EDT, not 01:30 EST
+        (LONDON, date(2026, 10, 25), utc(2026, 10, 25, 0, 30)),  # 01:30 BST, not 01:30 GMT
+    ],
+)
 def test_fall_back_a_time_in_the_repeated_hour_fires_once(zone, fall_day, first_utc):
     plan = Plan(timezone=zone, checkin_time=time(1, 30))
     found = minute_by_minute(plan, first_utc - timedelta(hours=2), hours=5)
@@ -98,29 +106,36 @@ def test_only_the_chosen_weekdays():
 
 
 def test_quiet_hours_silence_reminders_that_fall_inside_them():
-    plan = Plan(timezone=LONDON, checkin_time=time(22, 30),
-                homework_times=(time(6, 45), time(7, 0)),
-                quiet=(time(22, 0), time(7, 0)))
+    plan = Plan(
+        timezone=LONDON,
+        checkin_time=time(22, 30),
+        homework_times=(time(6, 45), time(7, 0)),
+        quiet=(time(22, 0), time(7, 0)),
+    )
     found = due(plan, utc(2026, 6, 1), utc(2026, 6, 3))
     assert {(o.kind, o.local_time) for o in found} == {("homework", time(7, 0))}
 
 
-@pytest.mark.parametrize("wall, quiet, inside", [
-    (time(23, 0), (time(22, 0), time(7, 0)), True),
-    (time(6, 59), (time(22, 0), time(7, 0)), True),
-    (time(7, 0), (time(22, 0), time(7, 0)), False),
-    (time(13, 0), (time(12, 0), time(14, 0)), True),
-    (time(14, 0), (time(12, 0), time(14, 0)), False),
-    (time(3, 0), None, False),
-    (time(3, 0), (time(5, 0), time(5, 0)), False),
-])
+@pytest.mark.parametrize(
+    "wall, quiet, inside",
+    [
+        (time(23, 0), (time(22, 0), time(7, 0)), True),
+        (time(6, 59), (time(22, 0), time(7, 0)), True),
+        (time(7, 0), (time(22, 0), time(7, 0)), False),
+        (time(13, 0), (time(12, 0), time(14, 0)), True),
+        (time(14, 0), (time(12, 0), time(14, 0)), False),
+        (time(3, 0), None, False),
+        (time(3, 0), (time(5, 0), time(5, 0)), False),
+    ],
+)
 def test_quiet_hours_may_span_midnight(wall, quiet, inside):
     assert in_quiet_hours(wall, quiet) is inside
 
 
 def test_standup_breaks_every_interval_within_sitting_hours_on_chosen_days():
-    plan = Plan(timezone=NEW_YORK, sitting=(time(9, 0), time(12, 0), 45),
-                days=frozenset({1, 2, 3, 4, 5}))
+    plan = Plan(
+        timezone=NEW_YORK, sitting=(time(9, 0), time(12, 0), 45), days=frozenset({1, 2, 3, 4, 5})
+    )
     monday = day_of(plan, date(2026, 6, 1))
     assert [o.local_time for o in monday] == [time(9, 45), time(10, 30), time(11, 15)]
     assert {o.kind for o in monday} == {"standup"}
@@ -147,8 +162,9 @@ def test_an_appointment_booked_after_six_the_evening_before_is_reminded_at_booki
 def test_an_appointment_booked_during_quiet_hours_is_reminded_when_they_end():
     session = utc(2026, 6, 10, 13, 30)
     booked = utc(2026, 6, 9, 22, 0)  # 23:00 BST
-    plan = Plan(timezone=LONDON, quiet=(time(22, 0), time(7, 0)),
-                appointments=((42, session, booked),))
+    plan = Plan(
+        timezone=LONDON, quiet=(time(22, 0), time(7, 0)), appointments=((42, session, booked),)
+    )
     [reminder] = due(plan, utc(2026, 6, 9), utc(2026, 6, 11))
     assert reminder.due_at == utc(2026, 6, 10, 6, 0)  # 07:00 BST
 

@@ -1,4 +1,5 @@
 """The JSON API under /api/: its error shape, declared routes and OpenAPI document."""
+
 from flask import Blueprint, current_app, jsonify
 
 from . import openapi

@@ -1,4 +1,5 @@
 """One error shape for the whole JSON API: {"error": {"code", "message", "fields"}}."""
+
 from __future__ import annotations
 
 import logging
@@ -51,8 +52,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ValidationError)
     def on_validation_error(exc: ValidationError):
-        return error_response(422, "invalid", "Some fields need another look.",
-                              validation_fields(exc))
+        return error_response(
+            422, "invalid", "Some fields need another look.", validation_fields(exc)
+        )
 
     @app.errorhandler(HTTPException)
     def on_http_error(exc: HTTPException):
@@ -73,5 +75,6 @@ def init_app(app: Flask) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if not wants_json():
             return InternalServerError()
-        return error_response(500, "internal_error",
-                              "Something went wrong on our side; nothing was saved.")
+        return error_response(
+            500, "internal_error", "Something went wrong on our side; nothing was saved."
+        )

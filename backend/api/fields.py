@@ -1,4 +1,5 @@
 """Field types shared by the API's request schemas."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta

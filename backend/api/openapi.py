@@ -1,4 +1,5 @@
 """The OpenAPI 3.1 document, built from the schemas declared on each route."""
+
 from __future__ import annotations
 
 import re
@@ -11,11 +12,17 @@ from .routing import ANY_USER, Operation
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
-    "properties": {"error": {"type": "object", "required": ["code", "message", "fields"],
-                             "properties": {"code": {"type": "string"},
-                                            "message": {"type": "string"},
-                                            "fields": {"type": "object",
-                                                       "additionalProperties": {"type": "string"}}}}},
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "fields"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        }
+    },
 }
 PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 
@@ -32,19 +39,35 @@ def _operation(op: Operation, params: list[dict], components: dict) -> dict:
     out: dict = {"summary": op.summary, "tags": op.tags, "parameters": list(params)}
     if op.query is not None:
         for name, info in op.query.model_fields.items():
-            out["parameters"].append({"name": name, "in": "query", "required": info.is_required(),
-                                      "schema": {"type": "string"}})
+            out["parameters"].append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": info.is_required(),
+                    "schema": {"type": "string"},
+                }
+            )
     if op.idempotent:
-        out["parameters"].append({"name": "Idempotency-Key", "in": "header", "required": True,
-                                  "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,100}$"}})
+        out["parameters"].append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,100}$"},
+            }
+        )
     if op.body is not None:
-        out["requestBody"] = {"required": True, "content": {
-            "application/json": {"schema": _schema_ref(op.body, components)}}}
+        out["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _schema_ref(op.body, components)}},
+        }
     ok: dict = {"description": "OK"}
     if op.response is not None:
         ok["content"] = {"application/json": {"schema": _schema_ref(op.response, components)}}
-    error = {"description": "Error", "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    error = {
+        "description": "Error",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
     out["responses"] = {str(op.status): ok, "4XX": error}
     out["security"] = [] if op.role is None else [{"session": []}]
     if op.role not in (None, ANY_USER):
@@ -60,15 +83,25 @@ def build(app: Flask) -> dict:
         if op is None:
             continue
         path = PATH_PARAM.sub(r"{\2}", rule.rule)
-        params = [{"name": name, "in": "path", "required": True,
-                   "schema": {"type": "integer" if conv == "int" else "string"}}
-                  for conv, name in PATH_PARAM.findall(rule.rule)]
+        params = [
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer" if conv == "int" else "string"},
+            }
+            for conv, name in PATH_PARAM.findall(rule.rule)
+        ]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(op, params, components)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Between API", "version": "1"},
         "paths": paths,
-        "components": {"schemas": components, "securitySchemes": {
-            "session": {"type": "apiKey", "in": "cookie", "name": "between_session"}}},
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "between_session"}
+            },
+        },
     }

@@ -8,14 +8,16 @@ The view receives validated models (``body``, ``query``) and returns a model or 
 It adds to ``db.session`` but never commits: the route commits once, after the view,
 together with the stored answer for an Idempotency-Key.
 """
+
 from __future__ import annotations
 
 import functools
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
@@ -83,8 +85,12 @@ def _parse_query(model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(request.args.to_dict())
     except ValidationError as exc:
-        raise ApiError(400, "invalid_query", "Some query parameters need another look.",
-                       {".".join(map(str, e["loc"])): e["msg"] for e in exc.errors()}) from exc
+        raise ApiError(
+            400,
+            "invalid_query",
+            "Some query parameters need another look.",
+            {".".join(map(str, e["loc"])): e["msg"] for e in exc.errors()},
+        ) from exc
 
 
 def _request_hash() -> str:
@@ -94,12 +100,17 @@ def _request_hash() -> str:
 
 
 def _stored_answer(key: str, request_hash: str):
-    stored = db.session.scalar(select(IdempotentRequest).filter_by(user_id=current_user.id, key=key))
+    stored = db.session.scalar(
+        select(IdempotentRequest).filter_by(user_id=current_user.id, key=key)
+    )
     if stored is None:
         return None
     if stored.request_hash != request_hash:
-        raise ApiError(422, "idempotency_key_reused",
-                       "This Idempotency-Key was already used for a different request.")
+        raise ApiError(
+            422,
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used for a different request.",
+        )
     return jsonify(stored.response), stored.status_code, {"Idempotent-Replayed": "true"}
 
 
@@ -107,16 +118,26 @@ def _run_idempotent(view: Callable, status: int, args, kwargs):
     """Run a creating view at most once per (user, Idempotency-Key)."""
     key = request.headers.get("Idempotency-Key", "")
     if not IDEMPOTENCY_KEY.match(key):
-        raise ApiError(400, "idempotency_key_required",
-                       "Send an Idempotency-Key header (8-100 letters, digits, . _ : -).",
-                       {"Idempotency-Key": "required"})
+        raise ApiError(
+            400,
+            "idempotency_key_required",
+            "Send an Idempotency-Key header (8-100 letters, digits, . _ : -).",
+            {"Idempotency-Key": "required"},
+        )
     request_hash = _request_hash()
     replay = _stored_answer(key, request_hash)
     if replay is not None:
         return replay
     body = _dump(view(*args, **kwargs))
-    db.session.add(IdempotentRequest(user_id=current_user.id, key=key, request_hash=request_hash,
-                                     status_code=status, response=body))
+    db.session.add(
+        IdempotentRequest(
+            user_id=current_user.id,
+            key=key,
+            request_hash=request_hash,
+            status_code=status,
+            response=body,
+        )
+    )
     try:
         db.session.commit()
     except IntegrityError:
@@ -129,15 +150,33 @@ def _run_idempotent(view: Callable, status: int, args, kwargs):
     return jsonify(body), status
 
 
-def route(bp: Blueprint, rule: str, *, methods=("GET",), body=None, query=None, response=None,
-          status: int = 200, role: Role | str | None = ANY_USER, idempotent: bool = False,
-          summary: str = ""):
+def route(
+    bp: Blueprint,
+    rule: str,
+    *,
+    methods=("GET",),
+    body=None,
+    query=None,
+    response=None,
+    status: int = 200,
+    role: Role | str | None = ANY_USER,
+    idempotent: bool = False,
+    summary: str = "",
+):
     """Register ``view`` on ``bp`` with declared validation, access and OpenAPI metadata."""
     methods = list(methods)
 
     def decorator(view: Callable):
-        operation = Operation(summary or (view.__doc__ or "").strip().split("\n")[0],
-                              body, query, response, status, role, idempotent, [bp.name])
+        operation = Operation(
+            summary or (view.__doc__ or "").strip().split("\n")[0],
+            body,
+            query,
+            response,
+            status,
+            role,
+            idempotent,
+            [bp.name],
+        )
 
         @functools.wraps(view)
         def wrapper(*args, **kwargs):

@@ -1,4 +1,5 @@
 """JSON endpoints for the patient app: log in, log out, who am I, accept an invite."""
+
 from __future__ import annotations
 
 from flask import Blueprint
@@ -15,9 +16,14 @@ BAD_LOGIN = "That email and password don't match an account."
 
 
 def me_out(user: User) -> MeOut:
-    return MeOut(id=user.id, role=user.role.value, display_name=user.display_name,
-                 email=user.email, timezone=user.timezone,
-                 clinic={"id": user.clinic.id, "name": user.clinic.name})
+    return MeOut(
+        id=user.id,
+        role=user.role.value,
+        display_name=user.display_name,
+        email=user.email,
+        timezone=user.timezone,
+        clinic={"id": user.clinic.id, "name": user.clinic.name},
+    )
 
 
 @route(bp, "/auth/login", methods=["POST"], body=LoginIn, response=MeOut, role=None)
@@ -27,9 +33,12 @@ def login(body: LoginIn):
         user = service.login(body.email, body.password, body.remember)
     except service.LoginRefused as refused:
         if refused.retry_after:
-            raise ApiError(429, "too_many_attempts",
-                           "Too many attempts. Please wait a few minutes and try again.",
-                           {"retry_after": str(refused.retry_after)}) from None
+            raise ApiError(
+                429,
+                "too_many_attempts",
+                "Too many attempts. Please wait a few minutes and try again.",
+                {"retry_after": str(refused.retry_after)},
+            ) from None
         raise ApiError(401, "bad_credentials", BAD_LOGIN) from None
     return me_out(user)
 
@@ -52,6 +61,9 @@ def accept_invite(body: InviteAcceptIn):
     try:
         user = service.accept_invite(body.token, body.password)
     except service.InviteInvalid:
-        raise ApiError(404, "invite_invalid", "This invite link is no longer valid. "
-                       "Please ask your practitioner for a new one.") from None
+        raise ApiError(
+            404,
+            "invite_invalid",
+            "This invite link is no longer valid. Please ask your practitioner for a new one.",
+        ) from None
     return me_out(user)

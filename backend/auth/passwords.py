@@ -1,4 +1,5 @@
 """Argon2id password hashing, with the parameters from config and rehash on login."""
+
 from __future__ import annotations
 
 from argon2 import PasswordHasher
@@ -8,7 +9,6 @@ from flask import current_app
 # OWASP's first choice is Argon2id with at least 19 MiB, t=2, p=1; we use more memory.
 DEFAULT_PARAMS = {"time_cost": 2, "memory_cost": 47104, "parallelism": 1}
 MIN_PASSWORD_LENGTH = 10
-
 
 
 def _hasher() -> PasswordHasher:

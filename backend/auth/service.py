@@ -1,9 +1,9 @@
 """Logging in and out, and inviting patients. Used by the JSON API and the HTML forms alike."""
+
 from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, request, session
@@ -100,12 +100,19 @@ def _token_hash(token: str) -> str:
 def create_invite(patient: User, created_by: User) -> str:
     """A new invite link token for ``patient``; older open invites stop working."""
     now = utcnow()
-    for old in db.session.scalars(select(Invite).filter_by(patient_id=patient.id, used_at=None,
-                                                           revoked_at=None)):
+    for old in db.session.scalars(
+        select(Invite).filter_by(patient_id=patient.id, used_at=None, revoked_at=None)
+    ):
         old.revoked_at = now
     token = secrets.token_urlsafe(32)
-    db.session.add(Invite(patient_id=patient.id, created_by_id=created_by.id,
-                          token_hash=_token_hash(token), expires_at=now + INVITE_LIFETIME))
+    db.session.add(
+        Invite(
+            patient_id=patient.id,
+            created_by_id=created_by.id,
+            token_hash=_token_hash(token),
+            expires_at=now + INVITE_LIFETIME,
+        )
+    )
     return token
 
 
@@ -115,8 +122,14 @@ def invite_url(token: str) -> str:
 
 def open_invite(token: str) -> Invite:
     invite = db.session.scalar(select(Invite).filter_by(token_hash=_token_hash(token)))
-    if (invite is None or invite.used_at or invite.revoked_at or invite.expires_at <= utcnow()
-            or not invite.patient.active or invite.patient.role is not Role.PATIENT):
+    if (
+        invite is None
+        or invite.used_at
+        or invite.revoked_at
+        or invite.expires_at <= utcnow()
+        or not invite.patient.active
+        or invite.patient.role is not Role.PATIENT
+    ):
         raise InviteInvalid()
     return invite
 

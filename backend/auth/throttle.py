@@ -3,6 +3,7 @@
 An in-memory limiter counts per worker process; with several gunicorn workers an attacker
 gets several times the allowance. Attempts live in a table that every worker reads.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -21,7 +22,8 @@ def _failures(column, value) -> tuple[int, object]:
     since = utcnow() - WINDOW
     count, oldest = db.session.execute(
         select(func.count(), func.min(LoginAttempt.at)).where(
-            column == value, LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False))
+            column == value, LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False)
+        )
     ).one()
     return count, oldest
 
@@ -29,8 +31,10 @@ def _failures(column, value) -> tuple[int, object]:
 def retry_after(email: str, ip: str) -> int | None:
     """Seconds to wait before another attempt is allowed, or None when allowed now."""
     waits = []
-    for column, value, limit in ((LoginAttempt.email, email, MAX_FAILURES_PER_ACCOUNT),
-                                 (LoginAttempt.ip, ip, MAX_FAILURES_PER_IP)):
+    for column, value, limit in (
+        (LoginAttempt.email, email, MAX_FAILURES_PER_ACCOUNT),
+        (LoginAttempt.ip, ip, MAX_FAILURES_PER_IP),
+    ):
         count, oldest = _failures(column, value)
         if count >= limit:
             waits.append(int((oldest + WINDOW - utcnow()).total_seconds()) + 1)
@@ -40,8 +44,11 @@ def retry_after(email: str, ip: str) -> int | None:
 def record(email: str, ip: str, succeeded: bool) -> None:
     db.session.add(LoginAttempt(email=email, ip=ip, succeeded=succeeded))
     if succeeded:  # a successful login clears the account's failures
-        db.session.execute(delete(LoginAttempt).where(
-            LoginAttempt.email == email, LoginAttempt.succeeded.is_(False)))
+        db.session.execute(
+            delete(LoginAttempt).where(
+                LoginAttempt.email == email, LoginAttempt.succeeded.is_(False)
+            )
+        )
 
 
 def prune() -> None:

@@ -1,4 +1,5 @@
 """HTML pages for logging in and for accepting an invite (they work without JavaScript)."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -37,8 +38,11 @@ def login():
             user = service.login(request.form.get("email", ""), request.form.get("password", ""))
         except service.LoginRefused as refused:
             status = 429 if refused.retry_after else 401
-            flash("Too many attempts. Please wait a few minutes and try again."
-                  if refused.retry_after else "That email and password don't match an account.")
+            flash(
+                "Too many attempts. Please wait a few minutes and try again."
+                if refused.retry_after
+                else "That email and password don't match an account."
+            )
         else:
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
     return render_template("auth/login.html"), status
@@ -67,8 +71,9 @@ def invite(token: str):
         else:
             service.accept_invite(token, password)
             return redirect("/app/")
-    return render_template("auth/invite.html", patient=invite.patient, error=error,
-                           min_length=MIN_PASSWORD_LENGTH), 422 if error else 200
+    return render_template(
+        "auth/invite.html", patient=invite.patient, error=error, min_length=MIN_PASSWORD_LENGTH
+    ), 422 if error else 200
 
 
 @bp.get("/")

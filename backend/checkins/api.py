@@ -1,4 +1,5 @@
 """Check-in endpoints for the patient app."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort
@@ -15,31 +16,61 @@ bp = Blueprint("checkins", __name__, url_prefix="/api")
 
 
 def checkin_out(entry: CheckIn) -> CheckInOut:
-    return CheckInOut(id=entry.id, recorded_at=entry.recorded_at, local_date=entry.local_date,
-                      leg_pain=entry.leg_pain, back_pain=entry.back_pain,
-                      locations=entry.locations, side=entry.side, sensations=entry.sensations,
-                      sitting_minutes=entry.sitting_minutes, note=entry.note,
-                      red_flags=entry.red_flags, has_red_flag=entry.has_red_flag)
+    return CheckInOut(
+        id=entry.id,
+        recorded_at=entry.recorded_at,
+        local_date=entry.local_date,
+        leg_pain=entry.leg_pain,
+        back_pain=entry.back_pain,
+        locations=entry.locations,
+        side=entry.side,
+        sensations=entry.sensations,
+        sitting_minutes=entry.sitting_minutes,
+        note=entry.note,
+        red_flags=entry.red_flags,
+        has_red_flag=entry.has_red_flag,
+    )
 
 
-@route(bp, "/checkins", methods=["POST"], body=CheckInIn, response=CheckInOut, status=201,
-       role=Role.PATIENT, idempotent=True)
+@route(
+    bp,
+    "/checkins",
+    methods=["POST"],
+    body=CheckInIn,
+    response=CheckInOut,
+    status=201,
+    role=Role.PATIENT,
+    idempotent=True,
+)
 def create_checkin(body: CheckInIn):
     """Record a check-in. A red-flag answer alerts the practitioner at once."""
     recorded_at = body.recorded_at or utcnow()
     answers = body.red_flags.model_dump()
     entry = CheckIn(
-        patient_id=current_user.id, recorded_at=recorded_at,
+        patient_id=current_user.id,
+        recorded_at=recorded_at,
         local_date=local_date(recorded_at, current_user.timezone),
-        leg_pain=body.leg_pain, back_pain=body.back_pain, locations=body.locations,
-        side=body.side, sensations=body.sensations, sitting_minutes=body.sitting_minutes,
-        note=body.note or None, red_flag_answers=answers, has_red_flag=any(answers.values()),
+        leg_pain=body.leg_pain,
+        back_pain=body.back_pain,
+        locations=body.locations,
+        side=body.side,
+        sensations=body.sensations,
+        sitting_minutes=body.sitting_minutes,
+        note=body.note or None,
+        red_flag_answers=answers,
+        has_red_flag=any(answers.values()),
     )
     db.session.add(entry)
     db.session.flush()
     if entry.has_red_flag:
-        db.session.add(Alert(patient_id=current_user.id, kind=AlertKind.RED_FLAG,
-                             check_in_id=entry.id, details={"red_flags": entry.red_flags}))
+        db.session.add(
+            Alert(
+                patient_id=current_user.id,
+                kind=AlertKind.RED_FLAG,
+                check_in_id=entry.id,
+                details={"red_flags": entry.red_flags},
+            )
+        )
     return checkin_out(entry)
 
 

@@ -32,7 +32,8 @@ assert tuple(RedFlagAnswers.model_fields) == RED_FLAGS
 
 class CheckInIn(Strict):
     recorded_at: EntryTime | None = Field(
-        None, description="When the entry was made (offline entries arrive later); default now")
+        None, description="When the entry was made (offline entries arrive later); default now"
+    )
     leg_pain: int = Pain
     back_pain: int = Pain
     locations: list[Location] = Field(default_factory=list, max_length=5)

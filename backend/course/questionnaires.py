@@ -3,6 +3,7 @@
 The Oswestry Disability Index is licensed (Mapi Research Trust) and is not shipped; a clinic
 that holds a licence adds it as data like any other questionnaire.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -10,8 +11,15 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Questionnaire
 
-SBI_LABELS = {"0": "Not at all bothersome", "1": "", "2": "", "3": "Somewhat bothersome",
-              "4": "", "5": "", "6": "Extremely bothersome"}
+SBI_LABELS = {
+    "0": "Not at all bothersome",
+    "1": "",
+    "2": "",
+    "3": "Somewhat bothersome",
+    "4": "",
+    "5": "",
+    "6": "Extremely bothersome",
+}
 
 SCIATICA_BOTHERSOMENESS_INDEX = dict(
     slug="sbi",
@@ -19,12 +27,27 @@ SCIATICA_BOTHERSOMENESS_INDEX = dict(
     instructions="During the last week, how bothersome have these symptoms been?",
     items=[
         {"key": "leg_pain", "text": "Leg pain", "min": 0, "max": 6, "labels": SBI_LABELS},
-        {"key": "numbness_tingling", "text": "Numbness or tingling in leg, foot or groin",
-         "min": 0, "max": 6, "labels": SBI_LABELS},
-        {"key": "weakness", "text": "Weakness in leg or foot", "min": 0, "max": 6,
-         "labels": SBI_LABELS},
-        {"key": "sitting_pain", "text": "Back or leg pain while sitting", "min": 0, "max": 6,
-         "labels": SBI_LABELS},
+        {
+            "key": "numbness_tingling",
+            "text": "Numbness or tingling in leg, foot or groin",
+            "min": 0,
+            "max": 6,
+            "labels": SBI_LABELS,
+        },
+        {
+            "key": "weakness",
+            "text": "Weakness in leg or foot",
+            "min": 0,
+            "max": 6,
+            "labels": SBI_LABELS,
+        },
+        {
+            "key": "sitting_pain",
+            "text": "Back or leg pain while sitting",
+            "min": 0,
+            "max": 6,
+            "labels": SBI_LABELS,
+        },
     ],
     scoring="sum",
     min_important_change=None,
@@ -61,8 +84,9 @@ def score(questionnaire: Questionnaire, answers: dict[str, int]) -> float:
 
 def seed_questionnaires() -> int:
     """Add shipped questionnaires that are missing. Does not commit."""
-    existing = set(db.session.scalars(select(Questionnaire.slug)
-                                      .where(Questionnaire.clinic_id.is_(None))))
+    existing = set(
+        db.session.scalars(select(Questionnaire.slug).where(Questionnaire.clinic_id.is_(None)))
+    )
     added = 0
     for spec in SHIPPED:
         if spec["slug"] not in existing:

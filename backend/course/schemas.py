@@ -1,4 +1,5 @@
 """Questionnaire schemas for the patient app."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,8 +26,7 @@ class QuestionnaireOut(BaseModel):
     items: list[QuestionnaireItem]
     max_score: int
     higher_is_worse: bool
-    due: str | None = Field(description="The course time point (start, mid, end) now due, "
-                                        "or null")
+    due: str | None = Field(description="The course time point (start, mid, end) now due, or null")
     schedule: list[dict] = Field(description="[{timepoint, date, done}] from the course dates")
 
 
@@ -37,7 +37,8 @@ class QuestionnaireList(BaseModel):
 class ResponseIn(Strict):
     answers: dict[str, int]
     timepoint: Literal["start", "mid", "end", "other"] | None = Field(
-        None, description="Omit to use the course time point now due (else 'other')")
+        None, description="Omit to use the course time point now due (else 'other')"
+    )
     completed_at: EntryTime | None = None
 
 
@@ -48,5 +49,3 @@ class ResponseOut(BaseModel):
     score: float
     max_score: int
     completed_at: datetime
-
-

@@ -1,4 +1,5 @@
 """Where a patient is in their course: "session 6 of 10" and the next appointment."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,9 +26,12 @@ class CourseProgress:
 
 
 def current_course(patient: User) -> Course | None:
-    return db.session.scalar(select(Course).where(Course.patient_id == patient.id,
-                                                  Course.ended_at.is_(None))
-                             .order_by(Course.start_date.desc()).limit(1))
+    return db.session.scalar(
+        select(Course)
+        .where(Course.patient_id == patient.id, Course.ended_at.is_(None))
+        .order_by(Course.start_date.desc())
+        .limit(1)
+    )
 
 
 def course_progress(patient: User, now: datetime | None = None) -> CourseProgress:
@@ -35,14 +39,25 @@ def course_progress(patient: User, now: datetime | None = None) -> CourseProgres
     course = current_course(patient)
     attended = 0
     if course is not None:
-        attended = db.session.scalar(select(func.count()).where(
-            Appointment.course_id == course.id,
-            Appointment.status == AppointmentStatus.ATTENDED)) or 0
+        attended = (
+            db.session.scalar(
+                select(func.count()).where(
+                    Appointment.course_id == course.id,
+                    Appointment.status == AppointmentStatus.ATTENDED,
+                )
+            )
+            or 0
+        )
     upcoming = db.session.scalar(
-        select(Appointment).where(Appointment.patient_id == patient.id,
-                                  Appointment.status == AppointmentStatus.SCHEDULED,
-                                  Appointment.starts_at >= now)
-        .order_by(Appointment.starts_at).limit(1))
+        select(Appointment)
+        .where(
+            Appointment.patient_id == patient.id,
+            Appointment.status == AppointmentStatus.SCHEDULED,
+            Appointment.starts_at >= now,
+        )
+        .order_by(Appointment.starts_at)
+        .limit(1)
+    )
     return CourseProgress(course, attended, upcoming)
 
 
@@ -54,9 +69,11 @@ def questionnaire_schedule(course: Course | None) -> list[tuple[str, date]]:
     if course is None:
         return []
     length = course.weeks * 7
-    return [("start", course.start_date),
-            ("mid", course.start_date + timedelta(days=length // 2)),
-            ("end", course.start_date + timedelta(days=length - 1))]
+    return [
+        ("start", course.start_date),
+        ("mid", course.start_date + timedelta(days=length // 2)),
+        ("end", course.start_date + timedelta(days=length - 1)),
+    ]
 
 
 def due_timepoint(course: Course | None, answered: set[str], today: date) -> str | None:

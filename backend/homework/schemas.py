@@ -45,7 +45,8 @@ class HomeworkList(BaseModel):
 class CompletionIn(Strict):
     completed_at: EntryTime | None = None
     feeling: Literal["better", "same", "worse", "spreading"] | None = Field(
-        None, description="How it felt; 'spreading' = leg pain went further down the leg")
+        None, description="How it felt; 'spreading' = leg pain went further down the leg"
+    )
     note: str | None = Field(None, max_length=1000)
 
 

@@ -1,4 +1,5 @@
 """Clinics, people and the ways they get in: accounts, invites, login attempts."""
+
 from __future__ import annotations
 
 import enum
@@ -21,6 +22,19 @@ class Clinic(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # ISO 3166 country: it picks the emergency and same-day numbers the patient app shows.
+    country: Mapped[str] = mapped_column(String(2), default="GB")
+    # What the patient app tells a patient to do; defaults come from the country.
+    emergency_number: Mapped[str] = mapped_column(String(20), default="999")
+    same_day_advice: Mapped[str] = mapped_column(
+        String(300), default="See a GP today, or call NHS 111."
+    )
+    # Red flags nobody acknowledged within this many hours go to the clinic's owner.
+    escalation_hours: Mapped[int] = mapped_column(default=4)
+    # How long the clinic keeps a closed patient's record before the owner may erase it.
+    retention_years: Mapped[int] = mapped_column(default=8)
+    # Practitioners must use a second factor (TOTP) to log in.
+    two_factor_required: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="clinic", foreign_keys="User.clinic_id")
@@ -44,13 +58,17 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     active: Mapped[bool] = mapped_column(default=True)
+    # A practitioner who runs the clinic: invites the team and edits the clinic's settings.
+    is_owner: Mapped[bool] = mapped_column(default=False)
     # Bumped on logout and password change: every cookie minted before stops working.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     clinic: Mapped[Clinic] = relationship(back_populates="users", foreign_keys=[clinic_id])
-    practitioner: Mapped[User | None] = relationship(remote_side=[id], foreign_keys=[practitioner_id])
+    practitioner: Mapped[User | None] = relationship(
+        remote_side=[id], foreign_keys=[practitioner_id]
+    )
 
     # Flask-Login: the id in the cookie carries the session version.
     def get_id(self) -> str:

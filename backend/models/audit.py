@@ -1,4 +1,5 @@
 """The audit log of every practitioner read or change of patient data."""
+
 from __future__ import annotations
 
 from datetime import datetime

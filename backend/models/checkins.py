@@ -1,4 +1,5 @@
 """The daily check-in and the alerts it can raise."""
+
 from __future__ import annotations
 
 import enum
@@ -15,13 +16,13 @@ LOCATIONS = ("lower_back", "buttock", "thigh", "calf", "foot")
 SIDES = ("left", "right", "both")
 SENSATIONS = ("sharp", "burning", "shooting", "tingling", "numbness", "weakness")
 RED_FLAGS = (
-    "bladder_bowel",     # loss of control, difficulty starting, reduced feeling
-    "saddle_numbness",   # groin, genitals, inner thighs
+    "bladder_bowel",  # loss of control, difficulty starting, reduced feeling
+    "saddle_numbness",  # groin, genitals, inner thighs
     "both_legs_or_weakness",  # sciatica in both legs, or weakness getting worse quickly
-    "after_trauma",      # started after a serious fall or accident
+    "after_trauma",  # started after a serious fall or accident
     "fever",
     "cancer_history",
-    "weight_loss",       # unexplained
+    "weight_loss",  # unexplained
 )
 
 
@@ -51,8 +52,9 @@ class CheckIn(db.Model):
     __table_args__ = (
         CheckConstraint("leg_pain BETWEEN 0 AND 10", name="leg_pain_range"),
         CheckConstraint("back_pain BETWEEN 0 AND 10", name="back_pain_range"),
-        CheckConstraint("sitting_minutes IS NULL OR sitting_minutes BETWEEN 0 AND 1440",
-                        name="sitting_range"),
+        CheckConstraint(
+            "sitting_minutes IS NULL OR sitting_minutes BETWEEN 0 AND 1440", name="sitting_range"
+        ),
         Index("ix_check_in_patient_date", "patient_id", "local_date"),
     )
 
@@ -79,7 +81,9 @@ class Alert(db.Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    acknowledged_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL")
+    )
 
     patient = relationship("User", foreign_keys=[patient_id])
     acknowledged_by = relationship("User", foreign_keys=[acknowledged_by_id])

@@ -1,4 +1,5 @@
 """The course of treatment: planned sessions, appointments with their notes, questionnaires."""
+
 from __future__ import annotations
 
 import enum
@@ -85,7 +86,9 @@ class Questionnaire(db.Model):
 
 class QuestionnaireResponse(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
-    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire.id", ondelete="CASCADE"))
+    questionnaire_id: Mapped[int] = mapped_column(
+        ForeignKey("questionnaire.id", ondelete="CASCADE")
+    )
     patient_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     timepoint: Mapped[str] = mapped_column(String(20), default="other")  # start / mid / end / other
     answers: Mapped[dict[str, int]] = mapped_column(JSON)

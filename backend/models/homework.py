@@ -1,4 +1,5 @@
 """Exercises, the homework a practitioner assigns, and each time the patient does it."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

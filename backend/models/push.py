@@ -1,4 +1,5 @@
 """Push subscriptions, reminder preferences and the outbox of notifications."""
+
 from __future__ import annotations
 
 from datetime import datetime, time
@@ -26,7 +27,9 @@ class PushSubscription(db.Model):
 class ReminderPreference(db.Model):
     """When a patient wants reminders, in their own time zone (an IANA name)."""
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     checkin_enabled: Mapped[bool] = mapped_column(default=True)
     checkin_time: Mapped[time] = mapped_column(default=time(20, 0))

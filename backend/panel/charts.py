@@ -3,6 +3,7 @@
 Colours and line styles come from classes in panel.css (the CSP allows no inline styles);
 every chart has a <title> and a text summary next to it for screen readers.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -29,13 +30,17 @@ def _frame(days: list[date], top: float, ticks: list[float], unit: str) -> list[
     parts = []
     for tick in ticks:
         y = _y(tick, top)
-        parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" '
-                     f'y2="{y:.1f}"/><text class="axis" x="{LEFT - 4}" y="{y + 4:.1f}" '
-                     f'text-anchor="end">{tick:g}{unit}</text>')
+        parts.append(
+            f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" '
+            f'y2="{y:.1f}"/><text class="axis" x="{LEFT - 4}" y="{y + 4:.1f}" '
+            f'text-anchor="end">{tick:g}{unit}</text>'
+        )
     step = max(1, len(days) // 8)
     for index in range(0, len(days), step):
-        parts.append(f'<text class="axis" x="{_x(index, len(days)):.1f}" y="{HEIGHT - 6}" '
-                     f'text-anchor="middle">{days[index]:%d %b}</text>')
+        parts.append(
+            f'<text class="axis" x="{_x(index, len(days)):.1f}" y="{HEIGHT - 6}" '
+            f'text-anchor="middle">{days[index]:%d %b}</text>'
+        )
     return parts
 
 
@@ -47,7 +52,9 @@ def _line(values: list[float | None], top: float, css: str) -> list[str]:
             run.append((_x(index, len(values)), _y(value, top)))
             continue
         if len(run) == 1:
-            parts.append(f'<circle class="{css}" cx="{run[0][0]:.1f}" cy="{run[0][1]:.1f}" r="2.5"/>')
+            parts.append(
+                f'<circle class="{css}" cx="{run[0][0]:.1f}" cy="{run[0][1]:.1f}" r="2.5"/>'
+            )
         elif run:
             coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
             parts.append(f'<polyline class="{css}" points="{coords}"/>')
@@ -56,9 +63,10 @@ def _line(values: list[float | None], top: float, css: str) -> list[str]:
 
 
 def _svg(label: str, parts: list[str]) -> Markup:
-    return Markup(f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-                  f'aria-label="{escape(label)}"><title>{escape(label)}</title>'
-                  + "".join(parts) + "</svg>")
+    return Markup(
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-label="{escape(label)}"><title>{escape(label)}</title>' + "".join(parts) + "</svg>"
+    )
 
 
 def pain_chart(points: list[DayPoint], target: float | None = None) -> Markup:
@@ -68,8 +76,9 @@ def pain_chart(points: list[DayPoint], target: float | None = None) -> Markup:
     parts = _frame(days, 10, [0, 2, 4, 6, 8, 10], "")
     if target is not None:
         y = _y(target, 10)
-        parts.append(f'<line class="target" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" '
-                     f'y2="{y:.1f}"/>')
+        parts.append(
+            f'<line class="target" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
+        )
     parts += _line([p.back for p in points], 10, "back")
     parts += _line([p.leg for p in points], 10, "leg")
     return _svg("Leg pain and back pain, 0 to 10, one point per day", parts)
@@ -86,6 +95,8 @@ def sitting_chart(points: list[DayPoint]) -> Markup:
         if point.sitting is None:
             continue
         x, y = _x(index, len(points)), _y(point.sitting / 60, top)
-        parts.append(f'<rect class="sitting" x="{x - width / 2:.1f}" y="{y:.1f}" '
-                     f'width="{width:.1f}" height="{_y(0, top) - y:.1f}"/>')
+        parts.append(
+            f'<rect class="sitting" x="{x - width / 2:.1f}" y="{y:.1f}" '
+            f'width="{width:.1f}" height="{_y(0, top) - y:.1f}"/>'
+        )
     return _svg("Hours sitting per day", parts)

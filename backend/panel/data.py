@@ -3,6 +3,7 @@
 Trends use one number a day (several check-ins a day are allowed): the mean of the day's
 pain scores, and the largest "sitting today" the patient reported that day.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,11 +13,22 @@ from sqlalchemy import func, select
 
 from ..course.service import current_course, questionnaire_schedule
 from ..extensions import db
-from ..models import (Alert, AlertKind, Appointment, AppointmentStatus, Assignment, CheckIn,
-                      Completion, Course, Questionnaire, QuestionnaireResponse, User)
-from ..timeutil import local_date
+from ..models import (
+    Alert,
+    AlertKind,
+    Appointment,
+    AppointmentStatus,
+    Assignment,
+    CheckIn,
+    Completion,
+    Course,
+    Questionnaire,
+    QuestionnaireResponse,
+    User,
+)
 from ..progress.maths import BASELINE_DAYS, MEANINGFUL_FRACTION, MEANINGFUL_POINTS
 from ..progress.service import baseline_start
+from ..timeutil import local_date
 
 CHART_DAYS = 56  # eight weeks on screen; the report covers the whole course
 
@@ -32,11 +44,17 @@ class DayPoint:
 def daily(patient: User, start: date, end: date) -> list[DayPoint]:
     """One point per calendar day in [start, end]; days without a check-in are empty."""
     rows = db.session.execute(
-        select(CheckIn.local_date, func.avg(CheckIn.leg_pain), func.avg(CheckIn.back_pain),
-               func.max(CheckIn.sitting_minutes))
-        .where(CheckIn.patient_id == patient.id, CheckIn.local_date >= start,
-               CheckIn.local_date <= end)
-        .group_by(CheckIn.local_date))
+        select(
+            CheckIn.local_date,
+            func.avg(CheckIn.leg_pain),
+            func.avg(CheckIn.back_pain),
+            func.max(CheckIn.sitting_minutes),
+        )
+        .where(
+            CheckIn.patient_id == patient.id, CheckIn.local_date >= start, CheckIn.local_date <= end
+        )
+        .group_by(CheckIn.local_date)
+    )
     found = {day: (float(leg), float(back), sitting) for day, leg, back, sitting in rows}
     points = []
     for offset in range((end - start).days + 1):
@@ -75,7 +93,9 @@ class Change:
         """The score that would be a meaningful improvement: 2 points or 30 % lower."""
         if self.baseline is None:
             return None
-        return max(0.0, self.baseline - MEANINGFUL_POINTS, self.baseline * (1 - MEANINGFUL_FRACTION))
+        return max(
+            0.0, self.baseline - MEANINGFUL_POINTS, self.baseline * (1 - MEANINGFUL_FRACTION)
+        )
 
     @property
     def direction(self) -> str:
@@ -86,13 +106,17 @@ class Change:
     @property
     def responder(self) -> bool:
         """A meaningful improvement (Ostelo 2008): 2 points or 30 % better."""
-        return self.points is not None and (self.points >= MEANINGFUL_POINTS or (
-            self.percent is not None and self.percent >= 100 * MEANINGFUL_FRACTION))
+        return self.points is not None and (
+            self.points >= MEANINGFUL_POINTS
+            or (self.percent is not None and self.percent >= 100 * MEANINGFUL_FRACTION)
+        )
 
     @property
     def worse(self) -> bool:
-        return self.points is not None and (-self.points >= MEANINGFUL_POINTS or (
-            self.percent is not None and -self.percent >= 100 * MEANINGFUL_FRACTION))
+        return self.points is not None and (
+            -self.points >= MEANINGFUL_POINTS
+            or (self.percent is not None and -self.percent >= 100 * MEANINGFUL_FRACTION)
+        )
 
     @property
     def verdict(self) -> str:
@@ -108,16 +132,20 @@ class Change:
 def pain_changes(patient: User, today: date) -> dict[str, Change]:
     start = baseline_start(patient)
     if start is None:
-        return {"leg": Change(None, None), "back": Change(None, None),
-                "sitting": Change(None, None)}
+        return {
+            "leg": Change(None, None),
+            "back": Change(None, None),
+            "sitting": Change(None, None),
+        }
     base_end = start + timedelta(days=BASELINE_DAYS - 1)
     points = daily(patient, start, max(today, base_end))
     base = [p for p in points if p.day <= base_end]
     recent_start = today - timedelta(days=6)
     recent = [p for p in points if p.day >= recent_start] if recent_start > base_end else []
-    return {name: Change(_mean(getattr(p, name) for p in base),
-                         _mean(getattr(p, name) for p in recent))
-            for name in ("leg", "back", "sitting")}
+    return {
+        name: Change(_mean(getattr(p, name) for p in base), _mean(getattr(p, name) for p in recent))
+        for name in ("leg", "back", "sitting")
+    }
 
 
 @dataclass
@@ -133,13 +161,18 @@ class Adherence:
 
 def adherence(patient: User, today: date, since: date | None = None) -> list[Adherence]:
     """Per assignment: sessions done (at most what was due each day) over sessions due."""
-    assignments = list(db.session.scalars(
-        select(Assignment).where(Assignment.patient_id == patient.id)
-        .order_by(Assignment.ended_at.is_not(None), Assignment.start_date)))
+    assignments = list(
+        db.session.scalars(
+            select(Assignment)
+            .where(Assignment.patient_id == patient.id)
+            .order_by(Assignment.ended_at.is_not(None), Assignment.start_date)
+        )
+    )
     counts = db.session.execute(
         select(Completion.assignment_id, Completion.local_date, func.count())
         .where(Completion.patient_id == patient.id)
-        .group_by(Completion.assignment_id, Completion.local_date))
+        .group_by(Completion.assignment_id, Completion.local_date)
+    )
     done: dict[int, int] = {}
     by_id = {a.id: a for a in assignments}
     for assignment_id, day, count in counts:
@@ -148,9 +181,15 @@ def adherence(patient: User, today: date, since: date | None = None) -> list[Adh
             done[a.id] = done.get(a.id, 0) + min(count, a.times_per_day)
     out = []
     for a in assignments:
-        last = min(d for d in (today, a.end_date,
-                               local_date(a.ended_at, patient.timezone) if a.ended_at else None)
-                   if d)
+        last = min(
+            d
+            for d in (
+                today,
+                a.end_date,
+                local_date(a.ended_at, patient.timezone) if a.ended_at else None,
+            )
+            if d
+        )
         first = max(a.start_date, since) if since else a.start_date
         days = max(0, (last - first).days + 1)
         out.append(Adherence(a, days * a.times_per_day * a.days_per_week / 7, done.get(a.id, 0)))
@@ -184,15 +223,23 @@ class Scores:
 
 
 def questionnaire_scores(patient: User) -> list[Scores]:
-    questionnaires = list(db.session.scalars(
-        select(Questionnaire).where((Questionnaire.clinic_id.is_(None))
-                                    | (Questionnaire.clinic_id == patient.clinic_id))
-        .order_by(Questionnaire.clinic_id.is_not(None), Questionnaire.title)))
-    responses = list(db.session.scalars(
-        select(QuestionnaireResponse).where(QuestionnaireResponse.patient_id == patient.id)
-        .order_by(QuestionnaireResponse.completed_at)))
-    return [Scores(q, [r for r in responses if r.questionnaire_id == q.id])
-            for q in questionnaires]
+    questionnaires = list(
+        db.session.scalars(
+            select(Questionnaire)
+            .where(
+                (Questionnaire.clinic_id.is_(None)) | (Questionnaire.clinic_id == patient.clinic_id)
+            )
+            .order_by(Questionnaire.clinic_id.is_not(None), Questionnaire.title)
+        )
+    )
+    responses = list(
+        db.session.scalars(
+            select(QuestionnaireResponse)
+            .where(QuestionnaireResponse.patient_id == patient.id)
+            .order_by(QuestionnaireResponse.completed_at)
+        )
+    )
+    return [Scores(q, [r for r in responses if r.questionnaire_id == q.id]) for q in questionnaires]
 
 
 def schedule(course: Course | None) -> list[tuple[str, date]]:
@@ -200,19 +247,34 @@ def schedule(course: Course | None) -> list[tuple[str, date]]:
 
 
 def sessions(patient: User) -> list[Appointment]:
-    return list(db.session.scalars(select(Appointment).where(Appointment.patient_id == patient.id)
-                                   .order_by(Appointment.starts_at)))
+    return list(
+        db.session.scalars(
+            select(Appointment)
+            .where(Appointment.patient_id == patient.id)
+            .order_by(Appointment.starts_at)
+        )
+    )
 
 
 def alerts(patient: User) -> list[Alert]:
-    return list(db.session.scalars(select(Alert).where(Alert.patient_id == patient.id)
-                                   .order_by(Alert.acknowledged_at.is_not(None),
-                                             Alert.created_at.desc())))
+    return list(
+        db.session.scalars(
+            select(Alert)
+            .where(Alert.patient_id == patient.id)
+            .order_by(Alert.acknowledged_at.is_not(None), Alert.created_at.desc())
+        )
+    )
 
 
 def recent_checkins(patient: User, limit: int = 20) -> list[CheckIn]:
-    return list(db.session.scalars(select(CheckIn).where(CheckIn.patient_id == patient.id)
-                                   .order_by(CheckIn.recorded_at.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(CheckIn)
+            .where(CheckIn.patient_id == patient.id)
+            .order_by(CheckIn.recorded_at.desc())
+            .limit(limit)
+        )
+    )
 
 
 @dataclass
@@ -246,10 +308,16 @@ def summary(patient: User, today: date) -> Summary:
         appts = [a for a in appts if a.course_id == course.id]
     flags = [a for a in alerts(patient) if a.kind is AlertKind.RED_FLAG]
     return Summary(
-        patient=patient, today=today, course=course, changes=pain_changes(patient, today),
+        patient=patient,
+        today=today,
+        course=course,
+        changes=pain_changes(patient, today),
         adherence=overall(adherence(patient, today)),
         attended=sum(a.status is AppointmentStatus.ATTENDED for a in appts),
         missed=sum(a.status is AppointmentStatus.MISSED for a in appts),
         scores=[s for s in questionnaire_scores(patient) if s.responses],
-        red_flags=len(flags), open_red_flags=sum(a.acknowledged_at is None for a in flags),
-        first_day=first_day, points=daily(patient, chart_start, today))
+        red_flags=len(flags),
+        open_red_flags=sum(a.acknowledged_at is None for a in flags),
+        first_day=first_day,
+        points=daily(patient, chart_start, today),
+    )

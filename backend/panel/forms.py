@@ -3,6 +3,7 @@
 A bad value raises ``FormError`` with a message per field; the blueprint turns it into a
 422 page that says what to fix, and nothing is saved (the session is rolled back).
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, time
@@ -56,28 +57,36 @@ class Form:
         self.errors[label] = problem
         return None
 
-    def integer(self, name: str, label: str, low: int, high: int,
-                required: bool = False) -> int | None:
+    def integer(
+        self, name: str, label: str, low: int, high: int, required: bool = False
+    ) -> int | None:
         value = self._parsed(name, label, required, int, "must be a whole number")
-        return self._within(value, label, lambda v: low <= v <= high,
-                            f"must be from {low} to {high}")
+        return self._within(
+            value, label, lambda v: low <= v <= high, f"must be from {low} to {high}"
+        )
 
     def day(self, name: str, label: str, required: bool = False) -> date | None:
-        value = self._parsed(name, label, required, date.fromisoformat,
-                             "must be a date (YYYY-MM-DD)")
-        return self._within(value, label, lambda v: 2000 <= v.year <= 2100,
-                            "must be a date between 2000 and 2100")
+        value = self._parsed(
+            name, label, required, date.fromisoformat, "must be a date (YYYY-MM-DD)"
+        )
+        return self._within(
+            value, label, lambda v: 2000 <= v.year <= 2100, "must be a date between 2000 and 2100"
+        )
 
     def clock(self, name: str, label: str, required: bool = False) -> time | None:
         return self._parsed(name, label, required, time.fromisoformat, "must be a time (HH:MM)")
 
     def moment(self, name: str, label: str, required: bool = False) -> datetime | None:
         """A local date and time from <input type="datetime-local"> (naive)."""
-        value = self._parsed(name, label, required, datetime.fromisoformat,
-                             "must be a date and time")
-        return self._within(value, label,
-                            lambda v: v.tzinfo is None and 2000 <= v.year <= 2100,
-                            "must be a local date and time between 2000 and 2100")
+        value = self._parsed(
+            name, label, required, datetime.fromisoformat, "must be a date and time"
+        )
+        return self._within(
+            value,
+            label,
+            lambda v: v.tzinfo is None and 2000 <= v.year <= 2100,
+            "must be a local date and time between 2000 and 2100",
+        )
 
     def choice(self, name: str, label: str, choices, required: bool = True) -> str | None:
         value = (self.data.get(name) or "").strip()

@@ -5,6 +5,7 @@ DejaVu Sans when the system has it (Debian/Ubuntu package ``fonts-dejavu-core``)
 name prints correctly; without it, in the PDF's built-in Helvetica, which can only draw
 Latin-1 (other characters become "?").
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,8 +48,10 @@ def change_line(change: Change, unit: str = "") -> str:
         return change.verdict
     direction = "better" if change.points > 0 else "worse" if change.points < 0 else "the same"
     percent = f" ({abs(change.percent):.0f} %)" if change.percent is not None else ""
-    return (f"{_fmt(change.baseline, unit)} in the first week, {_fmt(change.current, unit)} "
-            f"in the last 7 days: {abs(change.points):.1f}{unit}{percent} {direction}")
+    return (
+        f"{_fmt(change.baseline, unit)} in the first week, {_fmt(change.current, unit)} "
+        f"in the last 7 days: {abs(change.points):.1f}{unit}{percent} {direction}"
+    )
 
 
 LEG = (164, 22, 26)
@@ -98,8 +101,14 @@ def _chart(pdf: ReportPDF, s: Summary, height: float = 38.0) -> None:
     pdf.set_draw_color(0, 0, 0)
     pdf.set_y(top + height + 6)
     pdf.use("I", 8)
-    pdf.cell(0, 4, "Red: leg pain. Blue: back pain. Green dashes: meaningful improvement "
-                   "(2 points or 30 % below the first week).", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        4,
+        "Red: leg pain. Blue: back pain. Green dashes: meaningful improvement "
+        "(2 points or 30 % below the first week).",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(2)
 
 
@@ -109,12 +118,18 @@ def report_pdf(s: Summary, clinic_name: str) -> bytes:
     pdf.add_page()
     pdf.set_title(pdf.clean(f"Progress report: {s.patient.display_name}"))
     pdf.use("B", 16)
-    pdf.cell(0, 9, pdf.clean(f"Progress report: {s.patient.display_name}"), new_x="LMARGIN",
-             new_y="NEXT")
+    pdf.cell(
+        0, 9, pdf.clean(f"Progress report: {s.patient.display_name}"), new_x="LMARGIN", new_y="NEXT"
+    )
     pdf.use("", 10)
     since = f"since {s.first_day:%d %b %Y}" if s.first_day else "no check-ins yet"
-    pdf.cell(0, 6, pdf.clean(f"{clinic_name} - {s.today:%d %b %Y} - data {since}"),
-             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        6,
+        pdf.clean(f"{clinic_name} - {s.today:%d %b %Y} - data {since}"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(3)
 
     def section(title: str, lines: list[str]) -> None:
@@ -126,8 +141,13 @@ def report_pdf(s: Summary, clinic_name: str) -> bytes:
         pdf.ln(2)
 
     if s.red_flags:
-        section("Red flags", [f"{s.red_flags} red-flag report(s), {s.open_red_flags} not yet "
-                              "acknowledged. Red flags mean urgent medical care."])
+        section(
+            "Red flags",
+            [
+                f"{s.red_flags} red-flag report(s), {s.open_red_flags} not yet "
+                "acknowledged. Red flags mean urgent medical care."
+            ],
+        )
     leg = s.changes["leg"]
     section("Leg pain (0-10, primary measure)", [change_line(leg), leg.verdict])
     _chart(pdf, s)
@@ -136,25 +156,51 @@ def report_pdf(s: Summary, clinic_name: str) -> bytes:
     section("Sitting (minutes a day)", [change_line(sitting, " min")])
     course = s.course
     planned = f" of {course.planned_sessions} planned" if course else ""
-    section("Sessions", [f"{s.attended} attended{planned}, {s.missed} missed"
-                         + (f" ({course.title}, from {course.start_date:%d %b %Y}, "
-                            f"{course.weeks} weeks)" if course else "")])
-    section("Homework", ["Adherence: " + (f"{s.adherence:.0f} % of what was due"
-                                          if s.adherence is not None else "no homework yet")])
+    section(
+        "Sessions",
+        [
+            f"{s.attended} attended{planned}, {s.missed} missed"
+            + (
+                f" ({course.title}, from {course.start_date:%d %b %Y}, {course.weeks} weeks)"
+                if course
+                else ""
+            )
+        ],
+    )
+    section(
+        "Homework",
+        [
+            "Adherence: "
+            + (
+                f"{s.adherence:.0f} % of what was due"
+                if s.adherence is not None
+                else "no homework yet"
+            )
+        ],
+    )
     lines = []
     for scores in s.scores:
         q = scores.questionnaire
         base = scores.baseline
         latest = scores.latest
-        text = f"{q.title}: {base.score:g} of {q.max_score} ({base.timepoint}, " \
-               f"{base.completed_at:%d %b %Y})"
+        text = (
+            f"{q.title}: {base.score:g} of {q.max_score} ({base.timepoint}, "
+            f"{base.completed_at:%d %b %Y})"
+        )
         if latest is not None:
-            text += f" -> {latest.score:g} ({latest.timepoint}, {latest.completed_at:%d %b %Y}); " \
-                    f"change {scores.change:+g} (lower is better)"
+            text += (
+                f" -> {latest.score:g} ({latest.timepoint}, {latest.completed_at:%d %b %Y}); "
+                f"change {scores.change:+g} (lower is better)"
+            )
         lines.append(text)
     section("Questionnaires", lines or ["None completed yet"])
     pdf.use("I", 8)
-    pdf.multi_cell(0, 4.5, pdf.clean(
-        "Pain scores are the mean of daily means. Meaningful change (Ostelo 2008): 2 points "
-        "on a 0-10 scale or 30 % from the first week. Made with Between."))
+    pdf.multi_cell(
+        0,
+        4.5,
+        pdf.clean(
+            "Pain scores are the mean of daily means. Meaningful change (Ostelo 2008): 2 points "
+            "on a 0-10 scale or 30 % from the first week. Made with Between."
+        ),
+    )
     return bytes(pdf.output())

@@ -15,6 +15,7 @@ Order: open red flags, then worsening leg pain (2 points or 30 % worse than the 
 week, Ostelo 2008), "worse after exercise" reports, no check-in for 3 days, homework
 adherence under 50 % over the last 7 days; then everyone else by name.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -85,33 +86,51 @@ def search_filter(query: str):
     return or_(func.lower(User.display_name).like(like), func.lower(User.email).like(like))
 
 
-def patients_needing_attention(clinic_id: int, today: date, query: str = "",
-                               tz_name: str = "UTC") -> list[Row]:
+def patients_needing_attention(
+    clinic_id: int, today: date, query: str = "", tz_name: str = "UTC"
+) -> list[Row]:
     """The clinic's patients, most in need of attention first, each with why."""
     in_clinic = [User.clinic_id == clinic_id, User.role == Role.PATIENT]
     if query.strip():
         in_clinic.append(search_filter(query))
     # First and last check-in day and the current course's start, per patient. Correlated
     # min/max over the (patient_id, local_date) index are one index look-up each.
-    first = (select(func.min(CheckIn.local_date)).where(CheckIn.patient_id == User.id)
-             .correlate(User).scalar_subquery())
-    last = (select(func.max(CheckIn.local_date)).where(CheckIn.patient_id == User.id)
-            .correlate(User).scalar_subquery())
-    course_start = (select(func.max(Course.start_date))
-                    .where(Course.patient_id == User.id, Course.ended_at.is_(None))
-                    .correlate(User).scalar_subquery())
+    first = (
+        select(func.min(CheckIn.local_date))
+        .where(CheckIn.patient_id == User.id)
+        .correlate(User)
+        .scalar_subquery()
+    )
+    last = (
+        select(func.max(CheckIn.local_date))
+        .where(CheckIn.patient_id == User.id)
+        .correlate(User)
+        .scalar_subquery()
+    )
+    course_start = (
+        select(func.max(Course.start_date))
+        .where(Course.patient_id == User.id, Course.ended_at.is_(None))
+        .correlate(User)
+        .scalar_subquery()
+    )
     # The first week: the course's if they checked in during it, else from their first
     # check-in (the rule of backend/progress/service.py's baseline_start).
     checked_in_course_week = (
-        select(CheckIn.id).where(CheckIn.patient_id == User.id,
-                                 CheckIn.local_date >= course_start,
-                                 CheckIn.local_date <= plus_days(course_start, BASELINE_DAYS - 1))
-        .correlate(User).exists())
+        select(CheckIn.id)
+        .where(
+            CheckIn.patient_id == User.id,
+            CheckIn.local_date >= course_start,
+            CheckIn.local_date <= plus_days(course_start, BASELINE_DAYS - 1),
+        )
+        .correlate(User)
+        .exists()
+    )
     base_start = case((checked_in_course_week, course_start), else_=first)
 
     # 1. The patients, with their first-week start and last check-in.
-    found = db.session.execute(select(User, base_start, last).where(*in_clinic)
-                               .order_by(User.display_name)).all()
+    found = db.session.execute(
+        select(User, base_start, last).where(*in_clinic).order_by(User.display_name)
+    ).all()
     if not found:
         return []
     rows = {user.id: Row(user) for user, _, _ in found}
@@ -125,9 +144,10 @@ def patients_needing_attention(clinic_id: int, today: date, query: str = "",
 
     # 2. Open alerts.
     for patient_id, kind, count in db.session.execute(
-            select(Alert.patient_id, Alert.kind, func.count())
-            .where(Alert.patient_id.in_(ids), Alert.acknowledged_at.is_(None))
-            .group_by(Alert.patient_id, Alert.kind)):
+        select(Alert.patient_id, Alert.kind, func.count())
+        .where(Alert.patient_id.in_(ids), Alert.acknowledged_at.is_(None))
+        .group_by(Alert.patient_id, Alert.kind)
+    ):
         if kind is AlertKind.RED_FLAG:
             rows[patient_id].red_flags = count
         else:
@@ -135,43 +155,68 @@ def patients_needing_attention(clinic_id: int, today: date, query: str = "",
 
     # 3. Leg pain in the first week, a mean of per-day means (several check-ins a day count
     # once). The join reads only each patient's first 7 days from the index.
-    starts = select(User.id.label("patient_id"), base_start.label("start")).where(
-        *in_clinic).subquery()
+    starts = (
+        select(User.id.label("patient_id"), base_start.label("start")).where(*in_clinic).subquery()
+    )
     baseline_days = (
         select(CheckIn.patient_id, func.avg(CheckIn.leg_pain).label("leg"))
-        .join(starts, and_(CheckIn.patient_id == starts.c.patient_id,
-                           CheckIn.local_date >= starts.c.start,
-                           CheckIn.local_date <= plus_days(starts.c.start, BASELINE_DAYS - 1)))
-        .group_by(CheckIn.patient_id, CheckIn.local_date).subquery())
+        .join(
+            starts,
+            and_(
+                CheckIn.patient_id == starts.c.patient_id,
+                CheckIn.local_date >= starts.c.start,
+                CheckIn.local_date <= plus_days(starts.c.start, BASELINE_DAYS - 1),
+            ),
+        )
+        .group_by(CheckIn.patient_id, CheckIn.local_date)
+        .subquery()
+    )
     for patient_id, leg in db.session.execute(
-            select(baseline_days.c.patient_id, func.avg(baseline_days.c.leg))
-            .group_by(baseline_days.c.patient_id)):
+        select(baseline_days.c.patient_id, func.avg(baseline_days.c.leg)).group_by(
+            baseline_days.c.patient_id
+        )
+    ):
         rows[patient_id].baseline_leg = float(leg)
 
     # 4. Leg pain in the last 7 days, the same way.
-    recent_days = (select(CheckIn.patient_id, func.avg(CheckIn.leg_pain).label("leg"))
-                   .where(CheckIn.patient_id.in_(ids), CheckIn.local_date >= recent_start,
-                          CheckIn.local_date <= today)
-                   .group_by(CheckIn.patient_id, CheckIn.local_date).subquery())
+    recent_days = (
+        select(CheckIn.patient_id, func.avg(CheckIn.leg_pain).label("leg"))
+        .where(
+            CheckIn.patient_id.in_(ids),
+            CheckIn.local_date >= recent_start,
+            CheckIn.local_date <= today,
+        )
+        .group_by(CheckIn.patient_id, CheckIn.local_date)
+        .subquery()
+    )
     for patient_id, leg in db.session.execute(
-            select(recent_days.c.patient_id, func.avg(recent_days.c.leg))
-            .group_by(recent_days.c.patient_id)):
+        select(recent_days.c.patient_id, func.avg(recent_days.c.leg)).group_by(
+            recent_days.c.patient_id
+        )
+    ):
         if patient_id in compare:
             rows[patient_id].recent_leg = float(leg)
 
     # 5. Homework: what was due and what was done over the last 7 days.
     due = _due(ids, recent_start, today, tz_name)
-    daily = (select(Completion.assignment_id, Completion.local_date,
-                    func.count().label("n"))
-             .where(Completion.patient_id.in_(ids), Completion.local_date >= recent_start,
-                    Completion.local_date <= today)
-             .group_by(Completion.assignment_id, Completion.local_date).subquery())
-    capped = case((daily.c.n > Assignment.times_per_day, Assignment.times_per_day),
-                  else_=daily.c.n)
-    done = dict(db.session.execute(
-        select(Assignment.patient_id, func.sum(capped))
-        .join(daily, daily.c.assignment_id == Assignment.id)
-        .group_by(Assignment.patient_id)).all())
+    daily = (
+        select(Completion.assignment_id, Completion.local_date, func.count().label("n"))
+        .where(
+            Completion.patient_id.in_(ids),
+            Completion.local_date >= recent_start,
+            Completion.local_date <= today,
+        )
+        .group_by(Completion.assignment_id, Completion.local_date)
+        .subquery()
+    )
+    capped = case((daily.c.n > Assignment.times_per_day, Assignment.times_per_day), else_=daily.c.n)
+    done = dict(
+        db.session.execute(
+            select(Assignment.patient_id, func.sum(capped))
+            .join(daily, daily.c.assignment_id == Assignment.id)
+            .group_by(Assignment.patient_id)
+        ).all()
+    )
     for patient_id, amount in due.items():
         if amount > 0:
             rows[patient_id].adherence = min(100.0, 100 * float(done.get(patient_id) or 0) / amount)
@@ -179,24 +224,39 @@ def patients_needing_attention(clinic_id: int, today: date, query: str = "",
     for row in rows.values():
         _explain(row, today)
     # An open red flag stays on top even for a deactivated patient: it is never buried.
-    return sorted(rows.values(), key=lambda r: (r.rank > 0, not r.patient.active, r.rank,
-                                                r.patient.display_name.lower()))
+    return sorted(
+        rows.values(),
+        key=lambda r: (r.rank > 0, not r.patient.active, r.rank, r.patient.display_name.lower()),
+    )
 
 
 def _due(ids, start: date, end: date, tz_name: str) -> dict[int, float]:
     """Homework sessions due per patient in [start, end]; "5 days a week" spread evenly."""
     due: dict[int, float] = {}
     for a in db.session.execute(
-            select(Assignment.patient_id, Assignment.start_date, Assignment.end_date,
-                   Assignment.ended_at, Assignment.times_per_day, Assignment.days_per_week)
-            .where(Assignment.patient_id.in_(ids), Assignment.start_date <= end,
-                   or_(Assignment.end_date.is_(None), Assignment.end_date >= start))):
-        last = min(d for d in (a.end_date, end,
-                               local_date(a.ended_at, tz_name) if a.ended_at else None) if d)
+        select(
+            Assignment.patient_id,
+            Assignment.start_date,
+            Assignment.end_date,
+            Assignment.ended_at,
+            Assignment.times_per_day,
+            Assignment.days_per_week,
+        ).where(
+            Assignment.patient_id.in_(ids),
+            Assignment.start_date <= end,
+            or_(Assignment.end_date.is_(None), Assignment.end_date >= start),
+        )
+    ):
+        last = min(
+            d
+            for d in (a.end_date, end, local_date(a.ended_at, tz_name) if a.ended_at else None)
+            if d
+        )
         days = (last - max(a.start_date, start)).days + 1
         if days > 0:
             due[a.patient_id] = due.get(a.patient_id, 0.0) + (
-                days * a.times_per_day * a.days_per_week / 7)
+                days * a.times_per_day * a.days_per_week / 7
+            )
     return due
 
 
@@ -215,12 +275,22 @@ def _explain(row: Row, today: date) -> None:
         reasons.append(("danger", "Red flag reported: needs urgent medical care"))
     if row.worsening:
         ranks.append(1)
-        reasons.append(("warn", f"Leg pain worse: {row.recent_leg:.1f} in the last 7 days "
-                                f"vs {row.baseline_leg:.1f} in the first week"))
+        reasons.append(
+            (
+                "warn",
+                f"Leg pain worse: {row.recent_leg:.1f} in the last 7 days "
+                f"vs {row.baseline_leg:.1f} in the first week",
+            )
+        )
     if row.worse_reports:
         ranks.append(2)
-        reasons.append(("warn", f"Felt worse after exercise ({row.worse_reports} report"
-                                f"{'s' if row.worse_reports != 1 else ''})"))
+        reasons.append(
+            (
+                "warn",
+                f"Felt worse after exercise ({row.worse_reports} report"
+                f"{'s' if row.worse_reports != 1 else ''})",
+            )
+        )
     if row.patient.active:
         if row.last_checkin is None:
             ranks.append(3)

@@ -1,13 +1,16 @@
 """Practitioner panel pages: the triage list, a patient's page, the report, the audit log.
 
 Every read of a patient's data is written to the audit log (``audit.record``), in the same
-transaction as anything else the request does. Forms that change data live in actions.py.
+transaction as anything else the request does. Forms that change data live in
+one module per job beside this one (alerts, exercises, homework, course, invites,
+questionnaires).
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Response, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
@@ -16,17 +19,20 @@ from .. import audit
 from ..access import patient_or_404, practitioner_required
 from ..course.service import course_progress, current_course
 from ..database import record_id
-from ..progress.service import baseline_start
 from ..extensions import db
 from ..models import AuditEvent, Exercise, Invite, Role, User, utcnow
+from ..progress.service import baseline_start
 from ..timeutil import today_for
-from . import charts, data, triage
+from . import bp, charts, data, triage
 from .forms import FormError
-
-bp = Blueprint("panel", __name__, url_prefix="/panel")
 
 LIST_PAGE = 100  # patients a page of the list
 AUDIT_PAGE = 100
+
+
+def patient_page(patient: User, anchor: str = ""):
+    """Back to the patient's page after a form, at the section it changed."""
+    return redirect(url_for("panel.patient", patient_id=patient.id) + anchor, code=303)
 
 
 def clinic_today():
@@ -54,8 +60,13 @@ def bad_token(error: CSRFError):
         return current_app.login_manager.unauthorized()
     if not current_user.is_practitioner:
         return "The practitioner panel is for practitioners.", 403
-    return render_template("panel/form_error.html", back=_back(), fields={
-        "The form": "had expired or was sent from elsewhere; reload the page and try again"}), 400
+    return render_template(
+        "panel/form_error.html",
+        back=_back(),
+        fields={
+            "The form": "had expired or was sent from elsewhere; reload the page and try again"
+        },
+    ), 400
 
 
 @bp.get("/")
@@ -63,18 +74,26 @@ def bad_token(error: CSRFError):
 def index():
     query = request.args.get("q", "")[:100]
     number = request.args.get("page", 1, type=record_id)
-    rows = triage.patients_needing_attention(current_user.clinic_id, clinic_today(), query,
-                                             current_user.clinic.timezone)
+    rows = triage.patients_needing_attention(
+        current_user.clinic_id, clinic_today(), query, current_user.clinic.timezone
+    )
     # Pages of the ordered list: whoever needs attention is on the first.
     pages = max(1, -(-len(rows) // LIST_PAGE))
     number = min(number, pages)
-    shown = rows[(number - 1) * LIST_PAGE:number * LIST_PAGE]
+    shown = rows[(number - 1) * LIST_PAGE : number * LIST_PAGE]
     audit.record("patients.list", target="clinic", query=query, count=len(shown))
     # Render before committing: a commit expires the loaded rows, and reloading them one by
     # one would cost a query per patient.
-    html = render_template("panel/index.html", rows=shown, total=len(rows), query=query,
-                           needing=sum(1 for r in rows if r.reasons), page=number, pages=pages,
-                           first=(number - 1) * LIST_PAGE + 1)
+    html = render_template(
+        "panel/index.html",
+        rows=shown,
+        total=len(rows),
+        query=query,
+        needing=sum(1 for r in rows if r.reasons),
+        page=number,
+        pages=pages,
+        first=(number - 1) * LIST_PAGE + 1,
+    )
     db.session.commit()
     return html
 
@@ -90,24 +109,44 @@ def patient(patient_id: int):
     points = data.daily(patient, start, today)
     changes = data.pain_changes(patient, today)
     course = current_course(patient)
-    library = list(db.session.scalars(
-        select(Exercise).where((Exercise.clinic_id.is_(None))
-                               | (Exercise.clinic_id == patient.clinic_id))
-        .order_by(Exercise.clinic_id.is_not(None), Exercise.name)))
-    invite = db.session.scalar(select(Invite).where(Invite.patient_id == patient.id)
-                               .order_by(Invite.created_at.desc()).limit(1))
+    library = list(
+        db.session.scalars(
+            select(Exercise)
+            .where((Exercise.clinic_id.is_(None)) | (Exercise.clinic_id == patient.clinic_id))
+            .order_by(Exercise.clinic_id.is_not(None), Exercise.name)
+        )
+    )
+    invite = db.session.scalar(
+        select(Invite)
+        .where(Invite.patient_id == patient.id)
+        .order_by(Invite.created_at.desc())
+        .limit(1)
+    )
     scores = data.questionnaire_scores(patient)
     audit.record("patient.read", patient, target=f"patient:{patient.id}")
     page = render_template(
-        "panel/patient.html", patient=patient, today=today, changes=changes,
-        pain_svg=charts.pain_chart(points, changes["leg"].target), sitting_svg=charts.sitting_chart(points),
-        chart_start=start, adherence=data.adherence(patient, today),
+        "panel/patient.html",
+        patient=patient,
+        today=today,
+        changes=changes,
+        pain_svg=charts.pain_chart(points, changes["leg"].target),
+        sitting_svg=charts.sitting_chart(points),
+        chart_start=start,
+        adherence=data.adherence(patient, today),
         recent_adherence=data.adherence(patient, today, since=today - timedelta(days=6)),
-        scores=scores, schedule=data.schedule(course),
+        scores=scores,
+        schedule=data.schedule(course),
         done_timepoints={r.timepoint for s in scores for r in s.responses},
-        checkins=data.recent_checkins(patient), sessions=data.sessions(patient),
-        alerts=data.alerts(patient), course=course, progress=course_progress(patient),
-        library=library, invite=invite, now=utcnow(), tz=current_user.clinic.timezone)
+        checkins=data.recent_checkins(patient),
+        sessions=data.sessions(patient),
+        alerts=data.alerts(patient),
+        course=course,
+        progress=course_progress(patient),
+        library=library,
+        invite=invite,
+        now=utcnow(),
+        tz=current_user.clinic.timezone,
+    )
     db.session.commit()
     return page
 
@@ -124,8 +163,7 @@ def _report_summary(patient_id: int, action: str) -> data.Summary:
 def report(patient_id: int):
     summary = _report_summary(patient_id, "report.read")
     chart = charts.pain_chart(summary.points, summary.changes["leg"].target)
-    page = render_template("panel/report.html", s=summary, clinic=current_user.clinic,
-                           chart=chart)
+    page = render_template("panel/report.html", s=summary, clinic=current_user.clinic, chart=chart)
     db.session.commit()
     return page
 
@@ -139,17 +177,22 @@ def report_pdf(patient_id: int):
     body = build(summary, current_user.clinic.name)
     db.session.commit()
     filename = f"between-report-{summary.patient.id}-{summary.today.isoformat()}.pdf"
-    return Response(body, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.get("/audit")
 @practitioner_required
 def audit_log():
     """The clinic's audit trail, newest first; ``?patient=<id>`` narrows it to one patient."""
-    stmt = (select(AuditEvent, User.display_name)
-            .outerjoin(User, User.id == AuditEvent.actor_id)
-            .where(AuditEvent.clinic_id == current_user.clinic_id))
+    stmt = (
+        select(AuditEvent, User.display_name)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.clinic_id == current_user.clinic_id)
+    )
     patient_id = request.args.get("patient", type=record_id)
     if patient_id:
         stmt = stmt.where(AuditEvent.patient_id == patient_id)
@@ -158,14 +201,24 @@ def audit_log():
         stmt = stmt.where(AuditEvent.id < before)
     # Newest first along the (clinic_id, at) index; ids grow with time, so "older" pages
     # continue below the last id shown.
-    events = db.session.execute(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-                                .limit(AUDIT_PAGE)).all()
-    names = dict(db.session.execute(
-        select(User.id, User.display_name).where(User.clinic_id == current_user.clinic_id,
-                                                 User.role == Role.PATIENT)).all())
-    return render_template("panel/audit.html", events=events, names=names,
-                           patient_id=patient_id, page=AUDIT_PAGE,
-                           tz=current_user.clinic.timezone)
+    events = db.session.execute(
+        stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(AUDIT_PAGE)
+    ).all()
+    names = dict(
+        db.session.execute(
+            select(User.id, User.display_name).where(
+                User.clinic_id == current_user.clinic_id, User.role == Role.PATIENT
+            )
+        ).all()
+    )
+    return render_template(
+        "panel/audit.html",
+        events=events,
+        names=names,
+        patient_id=patient_id,
+        page=AUDIT_PAGE,
+        tz=current_user.clinic.timezone,
+    )
 
 
 @bp.app_template_filter("local")
@@ -173,7 +226,3 @@ def local_time(moment, tz_name: str = "UTC", fmt: str = "%d %b %Y %H:%M") -> str
     from ..timeutil import zone
 
     return "" if moment is None else moment.astimezone(zone(tz_name)).strftime(fmt)
-
-
-# The form routes live in their own module, on this same blueprint.
-from . import actions  # noqa: E402,F401

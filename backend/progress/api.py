@@ -1,4 +1,5 @@
 """Patient app endpoints: today, progress, my data (export, delete my account)."""
+
 from __future__ import annotations
 
 import csv
@@ -16,8 +17,16 @@ from ..auth.schemas import Strict
 from ..course.service import course_progress
 from ..extensions import db
 from ..homework import service as homework
-from ..models import (AuditEvent, Appointment, CheckIn, Completion, QuestionnaireResponse, Role,
-                      User, utcnow)
+from ..models import (
+    Appointment,
+    AuditEvent,
+    CheckIn,
+    Completion,
+    QuestionnaireResponse,
+    Role,
+    User,
+    utcnow,
+)
 from ..timeutil import today_for
 from . import service
 
@@ -35,21 +44,36 @@ def today():
     day = today_for(patient.timezone)
     info = course_progress(patient)
     done = homework.done_counts(patient, day)
-    checkins_today = db.session.scalar(
-        select(db.func.count()).where(CheckIn.patient_id == patient.id,
-                                      CheckIn.local_date == day)) or 0
+    checkins_today = (
+        db.session.scalar(
+            select(db.func.count()).where(
+                CheckIn.patient_id == patient.id, CheckIn.local_date == day
+            )
+        )
+        or 0
+    )
     appointment = info.next_appointment
     return {
         "date": day.isoformat(),
         "display_name": patient.display_name,
-        "course": None if info.course is None else {
-            "title": info.course.title, "planned_sessions": info.course.planned_sessions,
-            "attended": info.attended, "next_session_number": info.next_session_number},
-        "next_appointment": None if appointment is None else {
+        "course": None
+        if info.course is None
+        else {
+            "title": info.course.title,
+            "planned_sessions": info.course.planned_sessions,
+            "attended": info.attended,
+            "next_session_number": info.next_session_number,
+        },
+        "next_appointment": None
+        if appointment is None
+        else {
             "starts_at": appointment.starts_at.isoformat(),
-            "duration_minutes": appointment.duration_minutes},
-        "homework": [homework.assignment_out(a, done.get(a.id, 0)).model_dump(mode="json")
-                     for a in homework.active_assignments(patient, day)],
+            "duration_minutes": appointment.duration_minutes,
+        },
+        "homework": [
+            homework.assignment_out(a, done.get(a.id, 0)).model_dump(mode="json")
+            for a in homework.active_assignments(patient, day)
+        ],
         "checkins_today": checkins_today,
     }
 
@@ -61,31 +85,54 @@ def progress():
 
 
 def _my_entries(patient: User) -> tuple[list[CheckIn], list[Completion]]:
-    checkins = list(db.session.scalars(select(CheckIn).where(CheckIn.patient_id == patient.id)
-                                       .order_by(CheckIn.recorded_at)))
-    completions = list(db.session.scalars(
-        select(Completion).where(Completion.patient_id == patient.id)
-        .order_by(Completion.completed_at)))
+    checkins = list(
+        db.session.scalars(
+            select(CheckIn).where(CheckIn.patient_id == patient.id).order_by(CheckIn.recorded_at)
+        )
+    )
+    completions = list(
+        db.session.scalars(
+            select(Completion)
+            .where(Completion.patient_id == patient.id)
+            .order_by(Completion.completed_at)
+        )
+    )
     return checkins, completions
 
 
 def _checkin_dict(c: CheckIn) -> dict:
-    return {"id": c.id, "recorded_at": c.recorded_at.isoformat(),
-            "local_date": c.local_date.isoformat(), "leg_pain": c.leg_pain,
-            "back_pain": c.back_pain, "locations": c.locations, "side": c.side,
-            "sensations": c.sensations, "sitting_minutes": c.sitting_minutes, "note": c.note,
-            "red_flags": c.red_flags}
+    return {
+        "id": c.id,
+        "recorded_at": c.recorded_at.isoformat(),
+        "local_date": c.local_date.isoformat(),
+        "leg_pain": c.leg_pain,
+        "back_pain": c.back_pain,
+        "locations": c.locations,
+        "side": c.side,
+        "sensations": c.sensations,
+        "sitting_minutes": c.sitting_minutes,
+        "note": c.note,
+        "red_flags": c.red_flags,
+    }
 
 
 def _completion_dict(c: Completion) -> dict:
-    return {"id": c.id, "completed_at": c.completed_at.isoformat(),
-            "local_date": c.local_date.isoformat(), "exercise": c.assignment.exercise.name,
-            "feeling": c.feeling, "note": c.note}
+    return {
+        "id": c.id,
+        "completed_at": c.completed_at.isoformat(),
+        "local_date": c.local_date.isoformat(),
+        "exercise": c.assignment.exercise.name,
+        "feeling": c.feeling,
+        "note": c.note,
+    }
 
 
 def _download(body: str, mimetype: str, filename: str) -> Response:
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @route(bp, "/export.json", role=Role.PATIENT)
@@ -93,27 +140,60 @@ def export_json():
     """All my entries as JSON (check-ins, homework done, appointments, questionnaires)."""
     patient = current_user
     checkins, completions = _my_entries(patient)
-    appointments = db.session.scalars(select(Appointment).where(
-        Appointment.patient_id == patient.id).order_by(Appointment.starts_at))
-    responses = db.session.scalars(select(QuestionnaireResponse).where(
-        QuestionnaireResponse.patient_id == patient.id))
+    appointments = db.session.scalars(
+        select(Appointment)
+        .where(Appointment.patient_id == patient.id)
+        .order_by(Appointment.starts_at)
+    )
+    responses = db.session.scalars(
+        select(QuestionnaireResponse).where(QuestionnaireResponse.patient_id == patient.id)
+    )
     data = {
         "exported_at": utcnow().isoformat(),
-        "account": {"display_name": patient.display_name, "email": patient.email,
-                    "timezone": patient.timezone},
+        "account": {
+            "display_name": patient.display_name,
+            "email": patient.email,
+            "timezone": patient.timezone,
+        },
         "checkins": [_checkin_dict(c) for c in checkins],
         "homework_completions": [_completion_dict(c) for c in completions],
-        "appointments": [{"starts_at": a.starts_at.isoformat(), "status": a.status.value,
-                          "duration_minutes": a.duration_minutes} for a in appointments],
-        "questionnaires": [{"questionnaire": r.questionnaire.title, "timepoint": r.timepoint,
-                            "score": r.score, "answers": r.answers,
-                            "completed_at": r.completed_at.isoformat()} for r in responses],
+        "appointments": [
+            {
+                "starts_at": a.starts_at.isoformat(),
+                "status": a.status.value,
+                "duration_minutes": a.duration_minutes,
+            }
+            for a in appointments
+        ],
+        "questionnaires": [
+            {
+                "questionnaire": r.questionnaire.title,
+                "timepoint": r.timepoint,
+                "score": r.score,
+                "answers": r.answers,
+                "completed_at": r.completed_at.isoformat(),
+            }
+            for r in responses
+        ],
     }
     return _download(json.dumps(data, indent=2), "application/json", "between-my-data.json")
 
 
-CSV_COLUMNS = ["type", "when", "local_date", "leg_pain", "back_pain", "locations", "side",
-               "sensations", "sitting_minutes", "red_flags", "exercise", "feeling", "note"]
+CSV_COLUMNS = [
+    "type",
+    "when",
+    "local_date",
+    "leg_pain",
+    "back_pain",
+    "locations",
+    "side",
+    "sensations",
+    "sitting_minutes",
+    "red_flags",
+    "exercise",
+    "feeling",
+    "note",
+]
 
 
 def _safe_cell(value) -> str:
@@ -130,14 +210,47 @@ def export_csv():
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for c in checkins:
-        writer.writerow(map(_safe_cell, [
-            "checkin", c.recorded_at.isoformat(), c.local_date.isoformat(), c.leg_pain,
-            c.back_pain, " ".join(c.locations), c.side, " ".join(c.sensations),
-            c.sitting_minutes, " ".join(c.red_flags), None, None, c.note]))
+        writer.writerow(
+            map(
+                _safe_cell,
+                [
+                    "checkin",
+                    c.recorded_at.isoformat(),
+                    c.local_date.isoformat(),
+                    c.leg_pain,
+                    c.back_pain,
+                    " ".join(c.locations),
+                    c.side,
+                    " ".join(c.sensations),
+                    c.sitting_minutes,
+                    " ".join(c.red_flags),
+                    None,
+                    None,
+                    c.note,
+                ],
+            )
+        )
     for c in completions:
-        writer.writerow(map(_safe_cell, [
-            "homework", c.completed_at.isoformat(), c.local_date.isoformat(), None, None, None,
-            None, None, None, None, c.assignment.exercise.name, c.feeling, c.note]))
+        writer.writerow(
+            map(
+                _safe_cell,
+                [
+                    "homework",
+                    c.completed_at.isoformat(),
+                    c.local_date.isoformat(),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    c.assignment.exercise.name,
+                    c.feeling,
+                    c.note,
+                ],
+            )
+        )
     return _download(out.getvalue(), "text/csv", "between-my-data.csv")
 
 
@@ -147,13 +260,24 @@ def delete_account(body: DeleteAccountIn):
     patient = current_user._get_current_object()
     ok, _ = verify_password(patient.password_hash, body.password)
     if not ok:
-        raise ApiError(403, "wrong_password", "That password is not right.",
-                       {"password": "That password is not right."})
+        raise ApiError(
+            403,
+            "wrong_password",
+            "That password is not right.",
+            {"password": "That password is not right."},
+        )
     patient_id, clinic_id = patient.id, patient.clinic_id
     logout_user()
     # The database cascades to every row that belongs to the patient. The audit trail keeps
     # that the account was deleted (it has no foreign key, so it outlives the account).
     db.session.delete(patient)
-    db.session.add(AuditEvent(clinic_id=clinic_id, actor_id=None, patient_id=patient_id,
-                              action="account.delete", target=f"user:{patient_id}"))
+    db.session.add(
+        AuditEvent(
+            clinic_id=clinic_id,
+            actor_id=None,
+            patient_id=patient_id,
+            action="account.delete",
+            target=f"user:{patient_id}",
+        )
+    )
     session.clear()

@@ -7,6 +7,7 @@
   whichever is reached first, so the line sits at max(baseline - 2, baseline x 0.7).
 - Sitting and next-day leg pain: Pearson's r over days with both, once there are 14 pairs.
 """
+
 from __future__ import annotations
 
 import math
@@ -58,12 +59,18 @@ class Day:
     adherence: float | None = None  # percent of what was due, capped at 100
 
     def as_dict(self) -> dict:
-        return {"date": self.day.isoformat(), "entries": self.entries,
-                "leg_mean": rounded(self.leg_mean), "leg_max": self.leg_max,
-                "back_mean": rounded(self.back_mean), "back_max": self.back_max,
-                "sitting_minutes": self.sitting_minutes,
-                "homework_due": rounded(self.homework_due), "homework_done": self.homework_done,
-                "adherence": rounded(self.adherence)}
+        return {
+            "date": self.day.isoformat(),
+            "entries": self.entries,
+            "leg_mean": rounded(self.leg_mean),
+            "leg_max": self.leg_max,
+            "back_mean": rounded(self.back_mean),
+            "back_max": self.back_max,
+            "sitting_minutes": self.sitting_minutes,
+            "homework_due": rounded(self.homework_due),
+            "homework_done": self.homework_done,
+            "adherence": rounded(self.adherence),
+        }
 
 
 def rounded(value: float | None, digits: int = 2) -> float | None:
@@ -74,8 +81,9 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def daily(entries: list[Entry], done: dict[tuple[int, date], int], dues: list[Due],
-          start: date, end: date) -> list[Day]:
+def daily(
+    entries: list[Entry], done: dict[tuple[int, date], int], dues: list[Due], start: date, end: date
+) -> list[Day]:
     """One summary per calendar day from ``start`` to ``end`` inclusive."""
     by_day: dict[date, list[Entry]] = {}
     for entry in entries:
@@ -115,9 +123,15 @@ def weekly_adherence(days: list[Day], start: date) -> list[dict]:
     for index in sorted(weeks):
         due = sum(d.homework_due for d in weeks[index])
         done = sum(d.homework_done for d in weeks[index])
-        out.append({"week": index + 1, "start": weeks[index][0].day.isoformat(),
-                    "due": rounded(due), "done": done,
-                    "adherence": rounded(min(100.0, 100 * done / due)) if due else None})
+        out.append(
+            {
+                "week": index + 1,
+                "start": weeks[index][0].day.isoformat(),
+                "due": rounded(due),
+                "done": done,
+                "adherence": rounded(min(100.0, 100 * done / due)) if due else None,
+            }
+        )
     return out
 
 
@@ -138,14 +152,21 @@ class Change:
     target: float | None = None  # the meaningful-change line
 
     def as_dict(self) -> dict:
-        return {"measure": self.measure, "baseline": rounded(self.baseline),
-                "current": rounded(self.current), "points": rounded(self.points),
-                "percent": rounded(self.percent, 1), "improved": self.improved,
-                "meaningful": self.meaningful, "target": rounded(self.target)}
+        return {
+            "measure": self.measure,
+            "baseline": rounded(self.baseline),
+            "current": rounded(self.current),
+            "points": rounded(self.points),
+            "percent": rounded(self.percent, 1),
+            "improved": self.improved,
+            "meaningful": self.meaningful,
+            "target": rounded(self.target),
+        }
 
 
-def change(measure: str, baseline: float | None, current: float | None,
-           pain_scale: bool = True) -> Change:
+def change(
+    measure: str, baseline: float | None, current: float | None, pain_scale: bool = True
+) -> Change:
     """Lower is better for every measure here (pain, minutes sitting)."""
     result = Change(measure, baseline, current)
     if baseline is None:
@@ -159,15 +180,20 @@ def change(measure: str, baseline: float | None, current: float | None,
     result.improved = result.points > 0
     if pain_scale:
         result.meaningful = result.points >= MEANINGFUL_POINTS or (
-            result.percent is not None and result.percent >= 100 * MEANINGFUL_FRACTION)
+            result.percent is not None and result.percent >= 100 * MEANINGFUL_FRACTION
+        )
     else:
-        result.meaningful = result.percent is not None and result.percent >= 100 * MEANINGFUL_FRACTION
+        result.meaningful = (
+            result.percent is not None and result.percent >= 100 * MEANINGFUL_FRACTION
+        )
     return result
 
 
 def window_mean(days: list[Day], attr: str, start: date, end: date) -> float | None:
     """Mean of the daily values in [start, end], over the days that have one."""
-    values = [getattr(d, attr) for d in days if start <= d.day <= end and getattr(d, attr) is not None]
+    values = [
+        getattr(d, attr) for d in days if start <= d.day <= end and getattr(d, attr) is not None
+    ]
     return _mean(values)
 
 
@@ -176,7 +202,7 @@ def pearson(xs: list[float], ys: list[float]) -> float | None:
     if n < 2:
         return None
     mx, my = sum(xs) / n, sum(ys) / n
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=False))
     sxx = sum((x - mx) ** 2 for x in xs)
     syy = sum((y - my) ** 2 for y in ys)
     if sxx == 0 or syy == 0:
@@ -193,9 +219,14 @@ class SittingLink:
     points: list[tuple[int, float]] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"pairs": self.pairs, "enough": self.enough, "min_pairs": MIN_PAIRED_DAYS,
-                "r": rounded(self.r), "slope_per_hour": rounded(self.slope_per_hour),
-                "points": [[x, rounded(y)] for x, y in self.points]}
+        return {
+            "pairs": self.pairs,
+            "enough": self.enough,
+            "min_pairs": MIN_PAIRED_DAYS,
+            "r": rounded(self.r),
+            "slope_per_hour": rounded(self.slope_per_hour),
+            "points": [[x, rounded(y)] for x, y in self.points],
+        }
 
 
 def sitting_link(days: list[Day]) -> SittingLink:
@@ -216,5 +247,7 @@ def sitting_link(days: list[Day]) -> SittingLink:
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
     sxx = sum((x - mx) ** 2 for x in xs)
     if sxx:
-        link.slope_per_hour = 60 * sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+        link.slope_per_hour = (
+            60 * sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=False)) / sxx
+        )
     return link

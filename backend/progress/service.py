@@ -1,4 +1,5 @@
 """Load a patient's data and run the progress maths on it."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -28,22 +29,30 @@ def _dues(patient: User) -> list[maths.Due]:
 def _done(patient: User, start: date, end: date) -> dict[tuple[int, date], int]:
     rows = db.session.execute(
         select(Completion.assignment_id, Completion.local_date, func.count())
-        .where(Completion.patient_id == patient.id, Completion.local_date >= start,
-               Completion.local_date <= end)
-        .group_by(Completion.assignment_id, Completion.local_date))
+        .where(
+            Completion.patient_id == patient.id,
+            Completion.local_date >= start,
+            Completion.local_date <= end,
+        )
+        .group_by(Completion.assignment_id, Completion.local_date)
+    )
     return {(assignment_id, day): count for assignment_id, day, count in rows}
 
 
 def _entries(patient: User, start: date, end: date) -> list[maths.Entry]:
     rows = db.session.execute(
-        select(CheckIn.local_date, CheckIn.leg_pain, CheckIn.back_pain, CheckIn.sitting_minutes)
-        .where(CheckIn.patient_id == patient.id, CheckIn.local_date >= start,
-               CheckIn.local_date <= end))
+        select(
+            CheckIn.local_date, CheckIn.leg_pain, CheckIn.back_pain, CheckIn.sitting_minutes
+        ).where(
+            CheckIn.patient_id == patient.id, CheckIn.local_date >= start, CheckIn.local_date <= end
+        )
+    )
     return [maths.Entry(day, leg, back, sitting) for day, leg, back, sitting in rows]
 
 
-def baseline_start(patient: User, course: Course | None = None,
-                   first_entry: date | None = None) -> date | None:
+def baseline_start(
+    patient: User, course: Course | None = None, first_entry: date | None = None
+) -> date | None:
     """Where the first week, the baseline every change is measured from, begins.
 
     The course's first week if the patient checked in during it, else the week of their
@@ -51,35 +60,43 @@ def baseline_start(patient: User, course: Course | None = None,
     same in SQL (backend/panel/triage.py).
     """
     course = course or current_course(patient)
-    if course is not None and db.session.scalar(select(
-            select(CheckIn.id).where(
-                CheckIn.patient_id == patient.id, CheckIn.local_date >= course.start_date,
-                CheckIn.local_date < course.start_date + timedelta(days=maths.BASELINE_DAYS))
-            .exists())):
+    if course is not None and db.session.scalar(
+        select(
+            select(CheckIn.id)
+            .where(
+                CheckIn.patient_id == patient.id,
+                CheckIn.local_date >= course.start_date,
+                CheckIn.local_date < course.start_date + timedelta(days=maths.BASELINE_DAYS),
+            )
+            .exists()
+        )
+    ):
         return course.start_date
-    return first_entry or db.session.scalar(select(func.min(CheckIn.local_date))
-                                            .where(CheckIn.patient_id == patient.id))
+    return first_entry or db.session.scalar(
+        select(func.min(CheckIn.local_date)).where(CheckIn.patient_id == patient.id)
+    )
 
 
 def progress(patient: User, today: date | None = None) -> dict:
     """Per-day summaries over the course, change since the first week, the sitting link."""
     today = today or today_for(patient.timezone)
     course = current_course(patient)
-    first_entry = db.session.scalar(select(func.min(CheckIn.local_date))
-                                    .where(CheckIn.patient_id == patient.id))
+    first_entry = db.session.scalar(
+        select(func.min(CheckIn.local_date)).where(CheckIn.patient_id == patient.id)
+    )
     candidates = [d for d in (course.start_date if course else None, first_entry) if d]
     start = min(candidates) if candidates else today
     start = max(start, today - timedelta(days=MAX_DAYS - 1))
-    days = maths.daily(_entries(patient, start, today), _done(patient, start, today),
-                       _dues(patient), start, today)
+    days = maths.daily(
+        _entries(patient, start, today), _done(patient, start, today), _dues(patient), start, today
+    )
 
     base_start = baseline_start(patient, course, first_entry)
     source = "course" if course and base_start == course.start_date else "data"
     baseline, current, changes = None, None, []
     if base_start is not None:
         base_end = base_start + timedelta(days=maths.BASELINE_DAYS - 1)
-        baseline = {"start": base_start.isoformat(), "end": base_end.isoformat(),
-                    "source": source}
+        baseline = {"start": base_start.isoformat(), "end": base_end.isoformat(), "source": source}
         for attr in ("leg_mean", "back_mean", "sitting_minutes"):
             baseline[attr] = maths.window_mean(days, attr, base_start, base_end)
         last = max((d.day for d in days if d.entries), default=None)
@@ -88,10 +105,16 @@ def progress(patient: User, today: date | None = None) -> dict:
             current = {"start": cur_start.isoformat(), "end": last.isoformat()}
             for attr in ("leg_mean", "back_mean", "sitting_minutes"):
                 current[attr] = maths.window_mean(days, attr, cur_start, last)
-        for attr, name, pain in (("leg_mean", "leg_pain", True), ("back_mean", "back_pain", True),
-                                 ("sitting_minutes", "sitting_minutes", False)):
-            changes.append(maths.change(name, baseline[attr],
-                                        current[attr] if current else None, pain).as_dict())
+        for attr, name, pain in (
+            ("leg_mean", "leg_pain", True),
+            ("back_mean", "back_pain", True),
+            ("sitting_minutes", "sitting_minutes", False),
+        ):
+            changes.append(
+                maths.change(
+                    name, baseline[attr], current[attr] if current else None, pain
+                ).as_dict()
+            )
         for window in (baseline, current):
             if window:
                 for attr in ("leg_mean", "back_mean", "sitting_minutes"):
@@ -101,14 +124,22 @@ def progress(patient: User, today: date | None = None) -> dict:
     done = sum(d.homework_done for d in days)
     info = course_progress(patient)
     return {
-        "start": start.isoformat(), "end": today.isoformat(),
-        "course": None if course is None else {
-            "title": course.title, "planned_sessions": course.planned_sessions,
-            "attended": info.attended, "start_date": course.start_date.isoformat(),
-            "weeks": course.weeks},
+        "start": start.isoformat(),
+        "end": today.isoformat(),
+        "course": None
+        if course is None
+        else {
+            "title": course.title,
+            "planned_sessions": course.planned_sessions,
+            "attended": info.attended,
+            "start_date": course.start_date.isoformat(),
+            "weeks": course.weeks,
+        },
         "days": [d.as_dict() for d in days],
         "weeks": maths.weekly_adherence(days, start),
         "adherence": maths.rounded(min(100.0, 100 * done / due)) if due else None,
-        "baseline": baseline, "current": current, "changes": changes,
+        "baseline": baseline,
+        "current": current,
+        "changes": changes,
         "sitting_link": maths.sitting_link(days).as_dict(),
     }

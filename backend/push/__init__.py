@@ -1,4 +1,5 @@
 """Web push: VAPID keys, subscriptions and sending (RFC 8030 / 8291 / 8292)."""
+
 from __future__ import annotations
 
 from flask import Flask

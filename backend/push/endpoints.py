@@ -5,6 +5,7 @@ make our server send requests to any address (SSRF). Only https URLs on the brow
 push services are accepted; loopback http only when ``PUSH_ALLOW_LOOPBACK`` is set
 (tests and the local stand-in).
 """
+
 from __future__ import annotations
 
 import base64
@@ -15,12 +16,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 # Exact hosts, and suffixes (starting with a dot) for services with many hosts.
 PUSH_SERVICE_HOSTS = (
-    "fcm.googleapis.com",                # Chrome, Edge on Android, Opera, Samsung Internet
+    "fcm.googleapis.com",  # Chrome, Edge on Android, Opera, Samsung Internet
     "android.googleapis.com",
     "updates.push.services.mozilla.com",  # Firefox
     ".push.services.mozilla.com",
-    ".notify.windows.com",               # Edge on Windows
-    "web.push.apple.com",                # Safari, iOS 16.4+ Home Screen apps
+    ".notify.windows.com",  # Edge on Windows
+    "web.push.apple.com",  # Safari, iOS 16.4+ Home Screen apps
     ".push.apple.com",
 )
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -33,8 +34,10 @@ def origin_of(endpoint: str) -> str:
 
 
 def _known_push_host(host: str) -> bool:
-    return any(host.endswith(entry) if entry.startswith(".") else host == entry
-               for entry in PUSH_SERVICE_HOSTS)
+    return any(
+        host.endswith(entry) if entry.startswith(".") else host == entry
+        for entry in PUSH_SERVICE_HOSTS
+    )
 
 
 def endpoint_problem(endpoint: str, allow_loopback: bool) -> str | None:

@@ -7,6 +7,7 @@ aiohttp session: sending is mostly waiting for the push service, and aiohttp wai
 pushes at once for a third of the CPU that a requests session in a thread pool spends per
 push (tests/perf/bench_push.py measures both).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,10 +15,10 @@ import json
 import logging
 import threading
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Mapping
 
 import aiohttp
 from pywebpush import WebPusher, WebPushException
@@ -43,8 +44,11 @@ def encode_notification(notification: dict) -> bytes:
     Only these four fields are ever copied, so nothing else stored with a message can
     reach a lock screen.
     """
-    data = {field: str(notification[field]) for field in NOTIFICATION_FIELDS
-            if notification.get(field) is not None}
+    data = {
+        field: str(notification[field])
+        for field in NOTIFICATION_FIELDS
+        if notification.get(field) is not None
+    }
     raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
     if len(raw) > MAX_PAYLOAD_BYTES:
         raise PayloadTooLarge(f"notification is {len(raw)} bytes; at most {MAX_PAYLOAD_BYTES}")
@@ -91,8 +95,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def outcome_of(status: int, headers: Mapping[str, str]) -> Outcome:
@@ -101,13 +105,24 @@ def outcome_of(status: int, headers: Mapping[str, str]) -> Outcome:
     if status in (404, 410):
         return Outcome("gone", status, detail="subscription expired or unsubscribed")
     if status == 429:
-        return Outcome("retry", status, parse_retry_after(headers.get("Retry-After")),
-                       "rate limited by the push service")
+        return Outcome(
+            "retry",
+            status,
+            parse_retry_after(headers.get("Retry-After")),
+            "rate limited by the push service",
+        )
     if status >= 500:
-        return Outcome("retry", status, parse_retry_after(headers.get("Retry-After")),
-                       f"push service error {status}")
-    detail = {401: "VAPID signature refused", 403: "VAPID key does not match the subscription",
-              413: "payload too large"}.get(status, f"refused with {status}")
+        return Outcome(
+            "retry",
+            status,
+            parse_retry_after(headers.get("Retry-After")),
+            f"push service error {status}",
+        )
+    detail = {
+        401: "VAPID signature refused",
+        403: "VAPID key does not match the subscription",
+        413: "payload too large",
+    }.get(status, f"refused with {status}")
     return Outcome("failed", status, detail=detail)
 
 
@@ -123,8 +138,9 @@ class Sender:
         self.timeout = aiohttp.ClientTimeout(sock_connect=timeout[0], sock_read=timeout[1])
         self.workers = workers
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="push-sender",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="push-sender", daemon=True
+        )
         self._thread.start()
         self._session: aiohttp.ClientSession = self._run(self._open())
 
@@ -132,8 +148,10 @@ class Sender:
         self._in_flight = asyncio.Semaphore(self.workers)
         # The proxy (if the environment names one) is read once here: aiohttp's trust_env
         # would look it and ~/.netrc up again for every push, halving the rate.
-        return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self.workers),
-                                     proxy=urllib.request.getproxies().get("https"))
+        return aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self.workers),
+            proxy=urllib.request.getproxies().get("https"),
+        )
 
     def _run(self, coroutine):
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
@@ -143,33 +161,48 @@ class Sender:
 
     def send_all(self, pushes: list[Push]) -> list[Outcome]:
         """Send every push at once (up to ``workers`` in flight); outcomes in order."""
+
         async def every() -> list[Outcome]:
             return list(await asyncio.gather(*(self._send(push) for push in pushes)))
+
         return self._run(every())
 
     async def _send(self, push: Push) -> Outcome:
-        headers = {"Authorization": self.vapid.authorization(push.endpoint),
-                   "Urgency": push.urgency if push.urgency in URGENCIES else "normal"}
+        headers = {
+            "Authorization": self.vapid.authorization(push.endpoint),
+            "Urgency": push.urgency if push.urgency in URGENCIES else "normal",
+        }
         if push.topic:
             headers["Topic"] = push.topic
-        subscription = {"endpoint": push.endpoint,
-                        "keys": {"p256dh": push.p256dh, "auth": push.auth}}
+        subscription = {
+            "endpoint": push.endpoint,
+            "keys": {"p256dh": push.p256dh, "auth": push.auth},
+        }
         async with self._in_flight:
             try:
                 response = await WebPusher(subscription, aiohttp_session=self._session).send_async(
-                    push.data, headers=headers, ttl=max(1, int(push.ttl)), timeout=self.timeout,
-                    content_encoding="aes128gcm")
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:  # timeouts, resets
-                return Outcome("retry",
-                               detail=f"{type(exc).__name__} talking to {origin_of(push.endpoint)}")
+                    push.data,
+                    headers=headers,
+                    ttl=max(1, int(push.ttl)),
+                    timeout=self.timeout,
+                    content_encoding="aes128gcm",
+                )
+            except (TimeoutError, aiohttp.ClientError) as exc:  # timeouts, resets
+                return Outcome(
+                    "retry", detail=f"{type(exc).__name__} talking to {origin_of(push.endpoint)}"
+                )
             except (WebPushException, ValueError) as exc:  # keys that cannot be used
                 log.error("push to %s not possible: %s", origin_of(push.endpoint), exc)
                 return Outcome("failed", detail=str(exc)[:200])
         outcome = outcome_of(response.status, response.headers)
         if outcome.result == "failed":
             # send_async has read the body already; this only decodes what is buffered.
-            log.error("push service %s refused a push: %s (%s)", origin_of(push.endpoint),
-                      outcome.detail, (await response.text())[:200])
+            log.error(
+                "push service %s refused a push: %s (%s)",
+                origin_of(push.endpoint),
+                outcome.detail,
+                (await response.text())[:200],
+            )
         return outcome
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ be slow, per subscription.
 In tests: ``with StandIn() as service: sub = service.subscriber()`` and POST to
 ``sub.endpoint`` with ``sub.info``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,11 @@ class Subscriber:
 
     @property
     def p256dh(self) -> str:
-        return b64url(self.private_key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint))
+        return b64url(
+            self.private_key.public_key().public_bytes(
+                serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+            )
+        )
 
     @property
     def auth(self) -> str:
@@ -87,8 +91,9 @@ class Answer:
 class StandIn:
     """A push service on 127.0.0.1 (an ephemeral port unless one is given)."""
 
-    def __init__(self, port: int = 0, *, fast: bool = False, verify_vapid: bool = True,
-                 latency: float = 0.0):
+    def __init__(
+        self, port: int = 0, *, fast: bool = False, verify_vapid: bool = True, latency: float = 0.0
+    ):
         self.fast = fast  # bench mode: accept any token, skip decryption
         self.verify_vapid = verify_vapid
         self.latency = latency  # seconds each answer waits, like a real network round trip
@@ -107,8 +112,9 @@ class StandIn:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def start(self) -> StandIn:
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True, name="push-standin")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True, name="push-standin"
+        )
         self._thread.start()
         return self
 
@@ -126,19 +132,31 @@ class StandIn:
     def subscriber(self) -> Subscriber:
         """A new browser subscription on this service."""
         token = secrets.token_urlsafe(16)
-        sub = Subscriber(token, f"{self.origin}/push/{token}",
-                         ec.generate_private_key(ec.SECP256R1()), secrets.token_bytes(16))
+        sub = Subscriber(
+            token,
+            f"{self.origin}/push/{token}",
+            ec.generate_private_key(ec.SECP256R1()),
+            secrets.token_bytes(16),
+        )
         with self._lock:
             self.subscribers[token] = sub
         return sub
 
-    def answer(self, subscriber: Subscriber, status: int, *, times: int = 1,
-               retry_after: str | None = None, delay: float = 0.0) -> None:
+    def answer(
+        self,
+        subscriber: Subscriber,
+        status: int,
+        *,
+        times: int = 1,
+        retry_after: str | None = None,
+        delay: float = 0.0,
+    ) -> None:
         """Answer the next ``times`` pushes to ``subscriber`` with ``status``, then 201 again."""
         headers = {"Retry-After": retry_after} if retry_after else {}
         with self._lock:
-            self._script[subscriber.token].extend(Answer(status, headers, delay)
-                                                  for _ in range(times))
+            self._script[subscriber.token].extend(
+                Answer(status, headers, delay) for _ in range(times)
+            )
 
     def forget(self, subscriber: Subscriber) -> None:
         """The browser unsubscribed: pushes now get 410 Gone."""
@@ -195,8 +213,9 @@ class StandIn:
             return Answer(201, {"Location": f"/message/{self.count}"})
         if sub is None:
             return Answer(410)
-        payload = http_ece.decrypt(body, private_key=sub.private_key,
-                                   auth_secret=sub.auth_secret, version="aes128gcm")
+        payload = http_ece.decrypt(
+            body, private_key=sub.private_key, auth_secret=sub.auth_secret, version="aes128gcm"
+        )
         try:
             shown = json.loads(payload)
         except ValueError:
@@ -212,8 +231,11 @@ class StandIn:
 
     def stats(self) -> dict:
         with self._lock:
-            return {"count": self.count, "refused": len(self.refused),
-                    "received": sum(len(v) for v in self.received.values())}
+            return {
+                "count": self.count,
+                "refused": len(self.refused),
+                "received": sum(len(v) for v in self.received.values()),
+            }
 
 
 class _Server(ThreadingHTTPServer):
@@ -240,12 +262,13 @@ def _handler_for(service: StandIn):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if self.path == "/subscribers":  # the demo and the benchmark make subscribers here
                 sub = service.subscriber()
-                return self._reply(201, {"Content-Type": "application/json"},
-                                   json.dumps(sub.info).encode())
+                return self._reply(
+                    201, {"Content-Type": "application/json"}, json.dumps(sub.info).encode()
+                )
             if not self.path.startswith("/push/"):
                 return self._reply(404)
             headers = {name.lower(): value for name, value in self.headers.items()}
-            answer = service.handle(self.path[len("/push/"):], headers, body)
+            answer = service.handle(self.path[len("/push/") :], headers, body)
             delay = answer.delay or service.latency
             if delay:
                 time.sleep(delay)
@@ -253,15 +276,20 @@ def _handler_for(service: StandIn):
 
         def do_GET(self):
             if self.path == "/stats":
-                return self._reply(200, {"Content-Type": "application/json"},
-                                   json.dumps(service.stats()).encode())
+                return self._reply(
+                    200, {"Content-Type": "application/json"}, json.dumps(service.stats()).encode()
+                )
             if self.path.startswith("/received/"):
-                token = self.path[len("/received/"):]
+                token = self.path[len("/received/") :]
                 with service._lock:
-                    items = [r.payload for r in service.received.get(token, [])
-                             if not isinstance(r.payload, bytes)]
-                return self._reply(200, {"Content-Type": "application/json"},
-                                   json.dumps(items).encode())
+                    items = [
+                        r.payload
+                        for r in service.received.get(token, [])
+                        if not isinstance(r.payload, bytes)
+                    ]
+                return self._reply(
+                    200, {"Content-Type": "application/json"}, json.dumps(items).encode()
+                )
             return self._reply(404)
 
     return Handler
@@ -274,8 +302,9 @@ def main() -> None:
     parser.add_argument("--no-vapid", action="store_true", help="skip the VAPID checks")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
     args = parser.parse_args()
-    service = StandIn(args.port, fast=args.fast, verify_vapid=not args.no_vapid,
-                      latency=args.latency)
+    service = StandIn(
+        args.port, fast=args.fast, verify_vapid=not args.no_vapid, latency=args.latency
+    )
     print(f"push stand-in on {service.origin} (POST /subscribers for a subscription)", flush=True)
     try:
         service._server.serve_forever()

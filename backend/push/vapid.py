@@ -7,6 +7,7 @@ invalidates every subscription, so it is never regenerated when it exists.
 A signed header is valid for one push-service origin until its ``exp``: we sign once per
 origin for 12 hours and reuse it, instead of one ECDSA signature per message.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,13 +33,13 @@ REFRESH_BEFORE = 3600  # re-sign when less than this is left, so no send races t
 class VapidSigner:
     """Signs and caches ``Authorization: vapid t=..., k=...`` per push-service origin."""
 
-    def __init__(self, private_key: ec.EllipticCurvePrivateKey, subject: str,
-                 clock=time.time):
+    def __init__(self, private_key: ec.EllipticCurvePrivateKey, subject: str, clock=time.time):
         self.private_key = private_key
         self.subject = subject
         self.clock = clock
-        raw = private_key.public_key().public_bytes(serialization.Encoding.X962,
-                                                    serialization.PublicFormat.UncompressedPoint)
+        raw = private_key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
         self.public_key = b64urlencode(raw)
         self._headers: dict[str, tuple[str, int]] = {}
         self._lock = threading.Lock()
@@ -75,8 +76,11 @@ def _load_or_create_file(path: Path) -> ec.EllipticCurvePrivateKey:
     """
     if not path.exists():
         key = ec.generate_private_key(ec.SECP256R1())
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".vapid-")  # created 0600
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -94,7 +98,10 @@ def signer(app: Flask) -> VapidSigner:
     existing = app.extensions.get("between_vapid")
     if existing is None:
         env_key = os.environ.get("VAPID_PRIVATE_KEY", "")
-        key = (_load_from_env(env_key) if env_key.strip()
-               else _load_or_create_file(Path(app.instance_path) / KEY_FILE))
+        key = (
+            _load_from_env(env_key)
+            if env_key.strip()
+            else _load_or_create_file(Path(app.instance_path) / KEY_FILE)
+        )
         existing = app.extensions["between_vapid"] = VapidSigner(key, app.config["VAPID_SUBJECT"])
     return existing

@@ -1,4 +1,5 @@
 """The patient app's push and reminder endpoints."""
+
 from __future__ import annotations
 
 from datetime import time
@@ -15,8 +16,7 @@ from ..push import sender_for
 from ..push.endpoints import endpoint_problem, keys_problem
 from ..push.vapid import signer
 from . import outbox
-from .schemas import (KeyOut, Preferences, SubscriptionIn, SubscriptionOut, TestOut,
-                      UnsubscribeIn)
+from .schemas import KeyOut, Preferences, SubscriptionIn, SubscriptionOut, TestOut, UnsubscribeIn
 
 bp = Blueprint("reminders", __name__, url_prefix="/api")
 
@@ -27,8 +27,15 @@ def push_key():
     return KeyOut(public_key=signer(current_app).public_key)
 
 
-@route(bp, "/push/subscriptions", methods=["POST"], body=SubscriptionIn,
-       response=SubscriptionOut, status=201, role=Role.PATIENT)
+@route(
+    bp,
+    "/push/subscriptions",
+    methods=["POST"],
+    body=SubscriptionIn,
+    response=SubscriptionOut,
+    status=201,
+    role=Role.PATIENT,
+)
 def subscribe(body: SubscriptionIn):
     """Save this device's subscription (again after ``pushsubscriptionchange``)."""
     problems = keys_problem(body.keys.p256dh, body.keys.auth)
@@ -36,12 +43,17 @@ def subscribe(body: SubscriptionIn):
     if why:
         problems["endpoint"] = why
     if problems:
-        raise ApiError(422, "invalid_subscription", "This push subscription cannot be used.",
-                       problems)
+        raise ApiError(
+            422, "invalid_subscription", "This push subscription cannot be used.", problems
+        )
     sub = db.session.scalar(select(PushSubscription).filter_by(endpoint=body.endpoint))
     if sub is None:
-        sub = PushSubscription(user_id=current_user.id, endpoint=body.endpoint,
-                               p256dh=body.keys.p256dh, auth=body.keys.auth)
+        sub = PushSubscription(
+            user_id=current_user.id,
+            endpoint=body.endpoint,
+            p256dh=body.keys.p256dh,
+            auth=body.keys.auth,
+        )
         try:
             with db.session.begin_nested():
                 db.session.add(sub)
@@ -58,10 +70,15 @@ def _take_over(sub: PushSubscription, body: SubscriptionIn) -> None:
     must not get reminders on a device they no longer use). That needs the browser's own
     keys too: the endpoint alone is not proof of holding the subscription.
     """
-    if sub.user_id != current_user.id and (sub.p256dh, sub.auth) != (body.keys.p256dh,
-                                                                      body.keys.auth):
-        raise ApiError(409, "subscription_conflict",
-                       "This device is subscribed differently; unsubscribe and try again.")
+    if sub.user_id != current_user.id and (sub.p256dh, sub.auth) != (
+        body.keys.p256dh,
+        body.keys.auth,
+    ):
+        raise ApiError(
+            409,
+            "subscription_conflict",
+            "This device is subscribed differently; unsubscribe and try again.",
+        )
     sub.user_id = current_user.id
     sub.p256dh, sub.auth = body.keys.p256dh, body.keys.auth
 
@@ -69,29 +86,43 @@ def _take_over(sub: PushSubscription, body: SubscriptionIn) -> None:
 @route(bp, "/push/subscriptions", methods=["DELETE"], body=UnsubscribeIn, role=Role.PATIENT)
 def unsubscribe(body: UnsubscribeIn):
     """Stop pushes to this device. Always 204: another patient's device is not touched."""
-    db.session.execute(delete(PushSubscription).where(
-        PushSubscription.endpoint == body.endpoint, PushSubscription.user_id == current_user.id))
+    db.session.execute(
+        delete(PushSubscription).where(
+            PushSubscription.endpoint == body.endpoint, PushSubscription.user_id == current_user.id
+        )
+    )
 
 
 @route(bp, "/push/test", methods=["POST"], response=TestOut, role=Role.PATIENT)
 def send_test():
     """Send a test notification to every device of mine, now."""
-    devices = db.session.scalar(select(func.count()).select_from(PushSubscription)
-                                .where(PushSubscription.user_id == current_user.id))
+    devices = db.session.scalar(
+        select(func.count())
+        .select_from(PushSubscription)
+        .where(PushSubscription.user_id == current_user.id)
+    )
     if not devices:
         raise ApiError(409, "no_device", "Turn on notifications on this device first.")
     message_id = outbox.queue_test(current_user)
     if message_id is None:
-        raise ApiError(429, "test_sent_recently",
-                       "A test was sent a moment ago; try again in a minute.")
+        raise ApiError(
+            429, "test_sent_recently", "A test was sent a moment ago; try again in a minute."
+        )
     # Commit before talking to push services: on SQLite the open request transaction holds
     # the write lock, and sending can take seconds.
     db.session.commit()
     totals = outbox.send_now(sender_for(current_app), message_id, f"api:{current_user.id}")
-    status = next((s for s in ("sent", "pending", "failed", "expired")
-                   if totals.get(f"{s}_messages")), "pending")
-    return TestOut(devices=devices, sent=totals.get("sent", 0), removed=totals.get("gone", 0),
-                   failed=totals.get("failed", 0), status=status)
+    status = next(
+        (s for s in ("sent", "pending", "failed", "expired") if totals.get(f"{s}_messages")),
+        "pending",
+    )
+    return TestOut(
+        devices=devices,
+        sent=totals.get("sent", 0),
+        removed=totals.get("gone", 0),
+        failed=totals.get("failed", 0),
+        status=status,
+    )
 
 
 def _hhmm(value: time | None) -> str | None:
@@ -100,14 +131,20 @@ def _hhmm(value: time | None) -> str | None:
 
 def preferences_out(pref: ReminderPreference) -> Preferences:
     return Preferences(
-        timezone=pref.timezone, days=list(pref.days), checkin_enabled=pref.checkin_enabled,
-        checkin_time=_hhmm(pref.checkin_time), homework_enabled=pref.homework_enabled,
+        timezone=pref.timezone,
+        days=list(pref.days),
+        checkin_enabled=pref.checkin_enabled,
+        checkin_time=_hhmm(pref.checkin_time),
+        homework_enabled=pref.homework_enabled,
         homework_times=list(pref.homework_times),
         sitting_breaks_enabled=pref.sitting_breaks_enabled,
-        sitting_start=_hhmm(pref.sitting_start), sitting_end=_hhmm(pref.sitting_end),
+        sitting_start=_hhmm(pref.sitting_start),
+        sitting_end=_hhmm(pref.sitting_end),
         sitting_interval_minutes=pref.sitting_interval_minutes,
         appointment_enabled=pref.appointment_enabled,
-        quiet_start=_hhmm(pref.quiet_start), quiet_end=_hhmm(pref.quiet_end))
+        quiet_start=_hhmm(pref.quiet_start),
+        quiet_end=_hhmm(pref.quiet_end),
+    )
 
 
 @route(bp, "/reminders/preferences", response=Preferences, role=Role.PATIENT)
@@ -116,8 +153,14 @@ def get_preferences():
     return preferences_out(outbox.preferences_for(current_user))
 
 
-@route(bp, "/reminders/preferences", methods=["PUT"], body=Preferences, response=Preferences,
-       role=Role.PATIENT)
+@route(
+    bp,
+    "/reminders/preferences",
+    methods=["PUT"],
+    body=Preferences,
+    response=Preferences,
+    role=Role.PATIENT,
+)
 def put_preferences(body: Preferences):
     """Replace my reminder settings. The time zone also becomes my account's time zone."""
     pref = db.session.get(ReminderPreference, current_user.id)

@@ -4,13 +4,14 @@ Each minute it writes due reminders into the outbox and sends what is due. Runni
 clocks by mistake, or restarting one, neither loses nor doubles a reminder: the outbox's
 occurrence keys and claims take care of that (see ``outbox``).
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import signal
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
@@ -56,13 +57,21 @@ def housekeeping(app: Flask) -> None:
 
 
 def build_scheduler(app: Flask) -> BlockingScheduler:
-    scheduler = BlockingScheduler(timezone=timezone.utc)
+    scheduler = BlockingScheduler(timezone=UTC)
     # On the minute, so a 20:00 reminder leaves at 20:00:0x, not up to a minute late; and
     # once at start, to catch up after a restart (the look-back window covers the gap).
-    scheduler.add_job(tick, "cron", second=0, args=[app], id="reminders",
-                      next_run_time=datetime.now(timezone.utc), **JOB_DEFAULTS)
-    scheduler.add_job(housekeeping, "cron", minute=17, args=[app], id="housekeeping",
-                      **JOB_DEFAULTS)
+    scheduler.add_job(
+        tick,
+        "cron",
+        second=0,
+        args=[app],
+        id="reminders",
+        next_run_time=datetime.now(UTC),
+        **JOB_DEFAULTS,
+    )
+    scheduler.add_job(
+        housekeeping, "cron", minute=17, args=[app], id="housekeeping", **JOB_DEFAULTS
+    )
     return scheduler
 
 

@@ -15,6 +15,7 @@ Exactly once comes from three rules:
 
 Callers of ``notify_new_homework`` add to their own transaction and commit once.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,8 +27,17 @@ from sqlalchemy import and_, delete, exists, or_, select, update
 
 from ..database import writing
 from ..extensions import db
-from ..models import (Appointment, AppointmentStatus, Assignment, OutboxMessage,
-                      PushSubscription, ReminderPreference, Role, User, utcnow)
+from ..models import (
+    Appointment,
+    AppointmentStatus,
+    Assignment,
+    OutboxMessage,
+    PushSubscription,
+    ReminderPreference,
+    Role,
+    User,
+    utcnow,
+)
 from ..push.sender import PayloadTooLarge, Push, Sender, encode_notification
 from ..timeutil import zone
 from . import schedule
@@ -58,18 +68,54 @@ class Kind:
 
 
 KINDS = {
-    "checkin": Kind(timedelta(hours=4), "normal", "checkin", "Daily check-in",
-                    "How are you today? It takes 20 seconds.", "/app/#/checkin"),
-    "homework": Kind(timedelta(hours=2), "normal", "homework", "Time for your exercises",
-                     "A few minutes now keeps you on track.", "/app/#/homework"),
-    "standup": Kind(timedelta(minutes=15), "low", "standup", "Time to stand up",
-                    "Stand, stretch or walk for a minute or two.", "/app/"),
-    "appointment": Kind(timedelta(hours=12), "normal", "appointment", "Your next session",
-                        "Your next session is {when}.", "/app/"),
-    "homework_new": Kind(timedelta(hours=24), "normal", "homework-new", "New exercises",
-                         "Your practitioner updated your exercises.", "/app/#/homework"),
-    "test": Kind(timedelta(minutes=5), "high", "test", "Reminders are on",
-                 "This is how your reminders will look.", "/app/"),
+    "checkin": Kind(
+        timedelta(hours=4),
+        "normal",
+        "checkin",
+        "Daily check-in",
+        "How are you today? It takes 20 seconds.",
+        "/app/#/checkin",
+    ),
+    "homework": Kind(
+        timedelta(hours=2),
+        "normal",
+        "homework",
+        "Time for your exercises",
+        "A few minutes now keeps you on track.",
+        "/app/#/homework",
+    ),
+    "standup": Kind(
+        timedelta(minutes=15),
+        "low",
+        "standup",
+        "Time to stand up",
+        "Stand, stretch or walk for a minute or two.",
+        "/app/",
+    ),
+    "appointment": Kind(
+        timedelta(hours=12),
+        "normal",
+        "appointment",
+        "Your next session",
+        "Your next session is {when}.",
+        "/app/",
+    ),
+    "homework_new": Kind(
+        timedelta(hours=24),
+        "normal",
+        "homework-new",
+        "New exercises",
+        "Your practitioner updated your exercises.",
+        "/app/#/homework",
+    ),
+    "test": Kind(
+        timedelta(minutes=5),
+        "high",
+        "test",
+        "Reminders are on",
+        "This is how your reminders will look.",
+        "/app/",
+    ),
 }
 
 
@@ -80,11 +126,21 @@ def notification(kind: str, **fill) -> dict:
 
 def _row(user_id: int, kind: str, key: str, due_at: datetime, note: dict | None = None) -> dict:
     spec = KINDS[kind]
-    return {"user_id": user_id, "kind": kind, "occurrence_key": key,
-            "payload": note or notification(kind), "topic": spec.topic, "urgency": spec.urgency,
-            "ttl_seconds": int(spec.ttl.total_seconds()), "due_at": due_at,
-            "expires_at": due_at + spec.ttl, "status": "pending", "attempts": 0,
-            "next_attempt_at": due_at, "created_at": utcnow()}
+    return {
+        "user_id": user_id,
+        "kind": kind,
+        "occurrence_key": key,
+        "payload": note or notification(kind),
+        "topic": spec.topic,
+        "urgency": spec.urgency,
+        "ttl_seconds": int(spec.ttl.total_seconds()),
+        "due_at": due_at,
+        "expires_at": due_at + spec.ttl,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": due_at,
+        "created_at": utcnow(),
+    }
 
 
 def insert_if_absent(rows: list[dict]) -> int:
@@ -101,31 +157,40 @@ def insert_if_absent(rows: list[dict]) -> int:
         from sqlalchemy.dialects.sqlite import insert
     inserted = 0
     for start in range(0, len(rows), INSERT_CHUNK):
-        stmt = (insert(OutboxMessage).values(rows[start:start + INSERT_CHUNK])
-                .on_conflict_do_nothing(index_elements=["occurrence_key"])
-                .returning(OutboxMessage.id))
+        stmt = (
+            insert(OutboxMessage)
+            .values(rows[start : start + INSERT_CHUNK])
+            .on_conflict_do_nothing(index_elements=["occurrence_key"])
+            .returning(OutboxMessage.id)
+        )
         inserted += len(db.session.execute(stmt).all())
     return inserted
 
 
 # -- what is due ---------------------------------------------------------------------------
 
+
 def _parse_times(values: list[str]) -> tuple[time, ...]:
     return tuple(sorted(time.fromisoformat(v) for v in values))
 
 
-def plan_for(pref: ReminderPreference, has_homework: bool,
-             appointments: tuple = ()) -> schedule.Plan:
+def plan_for(
+    pref: ReminderPreference, has_homework: bool, appointments: tuple = ()
+) -> schedule.Plan:
     """A patient's preferences as the schedule's plain values."""
     quiet = (pref.quiet_start, pref.quiet_end) if pref.quiet_start and pref.quiet_end else None
     return schedule.Plan(
         timezone=zone(pref.timezone).key,
         days=frozenset(pref.days or ()),
         checkin_time=pref.checkin_time if pref.checkin_enabled else None,
-        homework_times=(_parse_times(pref.homework_times)
-                        if pref.homework_enabled and has_homework else ()),
-        sitting=((pref.sitting_start, pref.sitting_end, pref.sitting_interval_minutes)
-                 if pref.sitting_breaks_enabled else None),
+        homework_times=(
+            _parse_times(pref.homework_times) if pref.homework_enabled and has_homework else ()
+        ),
+        sitting=(
+            (pref.sitting_start, pref.sitting_end, pref.sitting_interval_minutes)
+            if pref.sitting_breaks_enabled
+            else None
+        ),
         quiet=quiet,
         appointments=appointments if pref.appointment_enabled else (),
     )
@@ -141,11 +206,21 @@ def preferences_for(user: User) -> ReminderPreference:
 
 def default_preferences(user: User) -> ReminderPreference:
     return ReminderPreference(
-        user_id=user.id, timezone=user.timezone or "UTC", checkin_enabled=True,
-        checkin_time=time(20, 0), days=[1, 2, 3, 4, 5, 6, 7], homework_enabled=True,
-        homework_times=["09:00"], sitting_breaks_enabled=False, sitting_start=time(9, 0),
-        sitting_end=time(17, 0), sitting_interval_minutes=45, appointment_enabled=True,
-        quiet_start=time(22, 0), quiet_end=time(7, 0))
+        user_id=user.id,
+        timezone=user.timezone or "UTC",
+        checkin_enabled=True,
+        checkin_time=time(20, 0),
+        days=[1, 2, 3, 4, 5, 6, 7],
+        homework_enabled=True,
+        homework_times=["09:00"],
+        sitting_breaks_enabled=False,
+        sitting_start=time(9, 0),
+        sitting_end=time(17, 0),
+        sitting_interval_minutes=45,
+        appointment_enabled=True,
+        quiet_start=time(22, 0),
+        quiet_end=time(7, 0),
+    )
 
 
 def enqueue_due(now: datetime | None = None, lookback: timedelta = LOOKBACK) -> int:
@@ -175,8 +250,10 @@ def _enqueue_due(now: datetime, lookback: timedelta) -> int:
     for user, pref in rows:
         pref = pref or default_preferences(user)
         today = now.astimezone(zone(pref.timezone)).date()
-        has_homework = any(begin <= today and (end is None or today <= end)
-                           for begin, end in homework.get(user.id, ()))
+        has_homework = any(
+            begin <= today and (end is None or today <= end)
+            for begin, end in homework.get(user.id, ())
+        )
         plan = plan_for(pref, has_homework, tuple(appointments.get(user.id, ())))
         for occurrence in schedule.due(plan, start, now):
             spec = KINDS[occurrence.kind]
@@ -185,8 +262,9 @@ def _enqueue_due(now: datetime, lookback: timedelta) -> int:
             note = None
             if occurrence.kind == "appointment":
                 note = notification("appointment", when=_when(occurrence, plan, now))
-            new_rows.append(_row(user.id, occurrence.kind, occurrence.key(user.id),
-                                 occurrence.due_at, note))
+            new_rows.append(
+                _row(user.id, occurrence.kind, occurrence.key(user.id), occurrence.due_at, note)
+            )
     return insert_if_absent(new_rows)
 
 
@@ -203,8 +281,10 @@ def _when(occurrence: schedule.Occurrence, plan: schedule.Plan, now: datetime) -
 def _homework_spans(user_ids: list[int]) -> dict[int, list]:
     spans = defaultdict(list)
     for patient_id, begin, end in db.session.execute(
-            select(Assignment.patient_id, Assignment.start_date, Assignment.end_date)
-            .where(Assignment.patient_id.in_(user_ids), Assignment.ended_at.is_(None))):
+        select(Assignment.patient_id, Assignment.start_date, Assignment.end_date).where(
+            Assignment.patient_id.in_(user_ids), Assignment.ended_at.is_(None)
+        )
+    ):
         spans[patient_id].append((begin, end))
     return spans
 
@@ -212,12 +292,16 @@ def _homework_spans(user_ids: list[int]) -> dict[int, list]:
 def _upcoming_appointments(user_ids: list[int], now: datetime) -> dict[int, list]:
     found = defaultdict(list)
     for appointment in db.session.scalars(
-            select(Appointment).where(Appointment.patient_id.in_(user_ids),
-                                      Appointment.status == AppointmentStatus.SCHEDULED,
-                                      Appointment.starts_at > now,
-                                      Appointment.starts_at <= now + timedelta(days=3))):
+        select(Appointment).where(
+            Appointment.patient_id.in_(user_ids),
+            Appointment.status == AppointmentStatus.SCHEDULED,
+            Appointment.starts_at > now,
+            Appointment.starts_at <= now + timedelta(days=3),
+        )
+    ):
         found[appointment.patient_id].append(
-            (appointment.id, appointment.starts_at, appointment.created_at))
+            (appointment.id, appointment.starts_at, appointment.created_at)
+        )
     return found
 
 
@@ -227,26 +311,38 @@ def notify_new_homework(patient: User) -> None:
     The push leaves two minutes after the change (or when the patient's quiet hours end);
     further changes before then ride on the same push.
     """
-    has_device = db.session.scalar(
-        select(exists().where(PushSubscription.user_id == patient.id)))
-    waiting = db.session.scalar(select(exists().where(
-        OutboxMessage.user_id == patient.id, OutboxMessage.kind == "homework_new",
-        OutboxMessage.status == "pending")))
+    has_device = db.session.scalar(select(exists().where(PushSubscription.user_id == patient.id)))
+    waiting = db.session.scalar(
+        select(
+            exists().where(
+                OutboxMessage.user_id == patient.id,
+                OutboxMessage.kind == "homework_new",
+                OutboxMessage.status == "pending",
+            )
+        )
+    )
     if not has_device or waiting:
         return
     now = utcnow()
     pref = preferences_for(patient)
     due_at = schedule.quiet_end_after(now + HOMEWORK_NEWS_DELAY, plan_for(pref, True))
-    insert_if_absent([_row(patient.id, "homework_new",
-                           f"{patient.id}:homework_new:{now.isoformat()}", due_at)])
+    insert_if_absent(
+        [_row(patient.id, "homework_new", f"{patient.id}:homework_new:{now.isoformat()}", due_at)]
+    )
 
 
 def queue_test(user: User) -> int | None:
     """Queue a test push (at most one a minute); its id, or None if one was just queued."""
     now = utcnow()
-    recent = db.session.scalar(select(exists().where(
-        OutboxMessage.user_id == user.id, OutboxMessage.kind == "test",
-        OutboxMessage.created_at > now - TEST_INTERVAL)))
+    recent = db.session.scalar(
+        select(
+            exists().where(
+                OutboxMessage.user_id == user.id,
+                OutboxMessage.kind == "test",
+                OutboxMessage.created_at > now - TEST_INTERVAL,
+            )
+        )
+    )
     if recent:
         return None
     key = f"{user.id}:test:{now.isoformat()}"
@@ -256,38 +352,60 @@ def queue_test(user: User) -> int | None:
 
 # -- sending ----------------------------------------------------------------------------
 
+
 def expire_stale(now: datetime) -> int:
     """Messages whose time to live has passed will not be sent any more."""
     result = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.status.in_(("pending", "sending")), OutboxMessage.expires_at <= now,
-               or_(OutboxMessage.status == "pending", OutboxMessage.claimed_until < now))
+        .where(
+            OutboxMessage.status.in_(("pending", "sending")),
+            OutboxMessage.expires_at <= now,
+            or_(OutboxMessage.status == "pending", OutboxMessage.claimed_until < now),
+        )
         .values(status="expired", claimed_by=None, claimed_until=None)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount
 
 
-def claim(batch: int, worker_id: str, now: datetime | None = None, lease: timedelta = LEASE,
-          ids: list[int] | None = None) -> list[int]:
+def claim(
+    batch: int,
+    worker_id: str,
+    now: datetime | None = None,
+    lease: timedelta = LEASE,
+    ids: list[int] | None = None,
+) -> list[int]:
     """Take up to ``batch`` due messages for this worker, commit the claim, return their ids.
 
     Due = pending and time for an attempt, or ``sending`` under a lapsed lease (its sender
     died). One statement on both databases; see the module docstring.
     """
     now = now or utcnow()
-    due = or_(and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-              and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now))
-    candidates = (select(OutboxMessage.id).where(due, OutboxMessage.expires_at > now)
-                  .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(batch)
-                  .with_for_update(skip_locked=True))
+    due = or_(
+        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
+    )
+    candidates = (
+        select(OutboxMessage.id)
+        .where(due, OutboxMessage.expires_at > now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
     if ids is not None:
         candidates = candidates.where(OutboxMessage.id.in_(ids))
-    stmt = (update(OutboxMessage)
-            .where(OutboxMessage.id.in_(candidates.scalar_subquery()))
-            .values(status="sending", claimed_by=worker_id, claimed_until=now + lease,
-                    attempts=OutboxMessage.attempts + 1)
-            .returning(OutboxMessage.id)
-            .execution_options(synchronize_session=False))
+    stmt = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(candidates.scalar_subquery()))
+        .values(
+            status="sending",
+            claimed_by=worker_id,
+            claimed_until=now + lease,
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
     # The claim is a transaction of its own, begun with the write lock on SQLite: one
     # already open (say, a read of the last batch) could not be upgraded to a write.
     db.session.commit()
@@ -307,11 +425,15 @@ class _Work:
 
 def _prepare(message_ids: list[int], now: datetime) -> list[_Work]:
     """Plain values for each claimed message and its devices (no database use after this)."""
-    messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(message_ids))
-                                  .execution_options(populate_existing=True)).all()
+    messages = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids))
+        .execution_options(populate_existing=True)
+    ).all()
     by_user = defaultdict(list)
-    for sub in db.session.scalars(select(PushSubscription).where(
-            PushSubscription.user_id.in_({m.user_id for m in messages}))):
+    for sub in db.session.scalars(
+        select(PushSubscription).where(PushSubscription.user_id.in_({m.user_id for m in messages}))
+    ):
         by_user[sub.user_id].append(sub)
     work = []
     for message in messages:
@@ -326,8 +448,20 @@ def _prepare(message_ids: list[int], now: datetime) -> list[_Work]:
         ttl = max(1, int((message.expires_at - now).total_seconds()))
         for sub in by_user[message.user_id]:
             if sub.id not in sent_to:
-                item.pushes.append((sub.id, Push(sub.endpoint, sub.p256dh, sub.auth, data, ttl,
-                                                 message.urgency, message.topic)))
+                item.pushes.append(
+                    (
+                        sub.id,
+                        Push(
+                            sub.endpoint,
+                            sub.p256dh,
+                            sub.auth,
+                            data,
+                            ttl,
+                            message.urgency,
+                            message.topic,
+                        ),
+                    )
+                )
         if not item.pushes and not sent_to:
             item.problem = "no device subscribed"
         work.append(item)
@@ -338,13 +472,19 @@ def _backoff(attempts: int) -> timedelta:
     return min(FIRST_BACKOFF * 2 ** max(0, attempts - 1), MAX_BACKOFF)
 
 
-def _settle(message: OutboxMessage, item: _Work, outcomes: list, now: datetime,
-            devices: dict[str, set[int]], totals: Counter) -> None:
+def _settle(
+    message: OutboxMessage,
+    item: _Work,
+    outcomes: list,
+    now: datetime,
+    devices: dict[str, set[int]],
+    totals: Counter,
+) -> None:
     """Record what happened to one message; ``devices`` collects subscriptions to update."""
     sent_to = list(item.sent_to)
     retry_after: list[float] = []
     errors = [item.problem] if item.problem else []
-    for (sub_id, _push), outcome in zip(item.pushes, outcomes):
+    for (sub_id, _push), outcome in zip(item.pushes, outcomes, strict=False):
         totals[outcome.result] += 1
         if outcome.result == "sent":
             sent_to.append(sub_id)
@@ -378,11 +518,19 @@ def _settle(message: OutboxMessage, item: _Work, outcomes: list, now: datetime,
 def _settle_all(work: list[_Work], outcomes: list, worker_id: str, now: datetime) -> Counter:
     """Record every outcome in one transaction, for the messages this worker still holds."""
     totals: Counter = Counter()
-    held = {m.id: m for m in db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.id.in_([item.message_id for item in work]),
-               OutboxMessage.status == "sending", OutboxMessage.claimed_by == worker_id)
-        .with_for_update().execution_options(populate_existing=True))}
+    held = {
+        m.id: m
+        for m in db.session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_([item.message_id for item in work]),
+                OutboxMessage.status == "sending",
+                OutboxMessage.claimed_by == worker_id,
+            )
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
     devices: dict[str, set[int]] = {"reached": set(), "gone": set()}
     results = iter(outcomes)
     for item in work:
@@ -392,20 +540,25 @@ def _settle_all(work: list[_Work], outcomes: list, worker_id: str, now: datetime
             continue
         _settle(held[item.message_id], item, mine, now, devices, totals)
     if devices["reached"]:
-        db.session.execute(update(PushSubscription)
-                           .where(PushSubscription.id.in_(devices["reached"]))
-                           .values(last_success_at=now)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(PushSubscription)
+            .where(PushSubscription.id.in_(devices["reached"]))
+            .values(last_success_at=now)
+            .execution_options(synchronize_session=False)
+        )
     if devices["gone"]:
         # The browser unsubscribed or the subscription expired: only now is it removed.
-        db.session.execute(delete(PushSubscription)
-                           .where(PushSubscription.id.in_(devices["gone"]))
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            delete(PushSubscription)
+            .where(PushSubscription.id.in_(devices["gone"]))
+            .execution_options(synchronize_session=False)
+        )
     return totals
 
 
-def deliver(sender: Sender, message_ids: list[int], worker_id: str,
-            now: datetime | None = None) -> Counter:
+def deliver(
+    sender: Sender, message_ids: list[int], worker_id: str, now: datetime | None = None
+) -> Counter:
     """Send claimed messages to every device of their patient, then settle them together."""
     now = now or utcnow()
     with writing():
@@ -419,8 +572,13 @@ def deliver(sender: Sender, message_ids: list[int], worker_id: str,
     return totals
 
 
-def send_due(sender: Sender, worker_id: str, now: datetime | None = None, batch: int = 200,
-             max_batches: int = 1000) -> Counter:
+def send_due(
+    sender: Sender,
+    worker_id: str,
+    now: datetime | None = None,
+    batch: int = 200,
+    max_batches: int = 1000,
+) -> Counter:
     """Claim and send due messages until none are left (or ``max_batches``)."""
     now = now or utcnow()
     totals: Counter = Counter()
@@ -447,7 +605,8 @@ def prune(now: datetime | None = None) -> int:
     """Forget finished messages after a month (the occurrence keys are long past)."""
     now = now or utcnow()
     result = db.session.execute(
-        delete(OutboxMessage).where(OutboxMessage.status.in_(FINAL),
-                                    OutboxMessage.created_at < now - KEEP_FINISHED)
-        .execution_options(synchronize_session=False))
+        delete(OutboxMessage)
+        .where(OutboxMessage.status.in_(FINAL), OutboxMessage.created_at < now - KEEP_FINISHED)
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount

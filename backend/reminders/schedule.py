@@ -9,13 +9,14 @@ across daylight-saving changes. Two nights need care:
   (``fold=0``) is produced, and the occurrence key (patient, kind, local date, local time)
   makes a second copy impossible anyway.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-UTC = timezone.utc
+UTC = UTC
 APPOINTMENT_REMINDER_AT = time(18, 0)  # the evening before the session
 
 
@@ -139,7 +140,13 @@ def appointment_reminders(plan: Plan) -> list[Occurrence]:
         at = quiet_end_after(at, plan)
         if at < starts_at:
             local = starts_at.astimezone(tz)
-            reminders.append(Occurrence("appointment", session_day,
-                                        local.time().replace(second=0, microsecond=0), at,
-                                        ref=str(appointment_id)))
+            reminders.append(
+                Occurrence(
+                    "appointment",
+                    session_day,
+                    local.time().replace(second=0, microsecond=0),
+                    at,
+                    ref=str(appointment_id),
+                )
+            )
     return reminders

@@ -1,4 +1,5 @@
 """Request and response shapes for push subscriptions and reminder preferences."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -27,7 +28,8 @@ class SubscriptionIn(Strict):
     endpoint: str = Field(min_length=1, max_length=2048)
     keys: SubscriptionKeys
     expiration_time: int | None = Field(
-        None, validation_alias=AliasChoices("expiration_time", "expirationTime"))
+        None, validation_alias=AliasChoices("expiration_time", "expirationTime")
+    )
 
 
 class SubscriptionOut(BaseModel):

@@ -3,6 +3,7 @@
 Debian's chromium, driven by Playwright for Python. The app runs in a thread of this
 process on SQLite, so tests can seed data with the ``factory`` inside ``live.app_context()``.
 """
+
 from __future__ import annotations
 
 import threading
@@ -13,9 +14,15 @@ from werkzeug.serving import make_server
 from tests.conftest import Factory, make_app, reset_database
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 class LiveServer:
@@ -68,8 +75,13 @@ def chromium():
 @pytest.fixture
 def context(chromium, live):
     """A fresh browser profile at phone size (360 px wide)."""
-    context = chromium.new_context(base_url=live.url, viewport={"width": 360, "height": 780},
-                                   device_scale_factor=2, is_mobile=True, has_touch=True)
+    context = chromium.new_context(
+        base_url=live.url,
+        viewport={"width": 360, "height": 780},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
     yield context
     context.close()
 
@@ -91,6 +103,7 @@ def page(context):
 
 # ---- Patient app (tests/browser/test_patient*.py) ----------------------------------------
 
+
 @pytest.fixture
 def patient_world(seed):
     """A patient mid-course: 5 of 10 sessions done, one coming up, two exercises assigned,
@@ -101,33 +114,65 @@ def patient_world(seed):
     from backend.course.questionnaires import seed_questionnaires
     from backend.extensions import db
     from backend.homework.library import seed_library
-    from backend.models import (Appointment, AppointmentStatus, Course, Exercise, Questionnaire,
-                                QuestionnaireResponse, utcnow)
+    from backend.models import (
+        Appointment,
+        AppointmentStatus,
+        Course,
+        Exercise,
+        Questionnaire,
+        QuestionnaireResponse,
+        utcnow,
+    )
 
     practitioner = seed.practitioner(display_name="Dr Rivera")
     patient = seed.patient(practitioner, display_name="Maya Chen")
     seed_library()
     seed_questionnaires()
     db.session.commit()
-    course = Course(patient_id=patient.id, practitioner_id=practitioner.id, planned_sessions=10,
-                    weeks=4, start_date=utcnow().date() - timedelta(days=14))
+    course = Course(
+        patient_id=patient.id,
+        practitioner_id=practitioner.id,
+        planned_sessions=10,
+        weeks=4,
+        start_date=utcnow().date() - timedelta(days=14),
+    )
     db.session.add(course)
     db.session.flush()
     for n in range(5):
-        db.session.add(Appointment(patient_id=patient.id, course_id=course.id,
-                                   starts_at=utcnow() - timedelta(days=2 * n + 1),
-                                   status=AppointmentStatus.ATTENDED))
-    db.session.add(Appointment(patient_id=patient.id, course_id=course.id,
-                               starts_at=utcnow() + timedelta(days=1)))
+        db.session.add(
+            Appointment(
+                patient_id=patient.id,
+                course_id=course.id,
+                starts_at=utcnow() - timedelta(days=2 * n + 1),
+                status=AppointmentStatus.ATTENDED,
+            )
+        )
+    db.session.add(
+        Appointment(
+            patient_id=patient.id, course_id=course.id, starts_at=utcnow() + timedelta(days=1)
+        )
+    )
     db.session.commit()
     sbi = db.session.query(Questionnaire).filter_by(slug="sbi", clinic_id=None).one()
-    db.session.add(QuestionnaireResponse(  # answered at the first session
-        questionnaire_id=sbi.id, patient_id=patient.id, timepoint="start", score=18,
-        answers={"leg_pain": 5, "numbness_tingling": 4, "weakness": 3, "sitting_pain": 6},
-        completed_at=utcnow() - timedelta(days=14)))
+    db.session.add(
+        QuestionnaireResponse(  # answered at the first session
+            questionnaire_id=sbi.id,
+            patient_id=patient.id,
+            timepoint="start",
+            score=18,
+            answers={"leg_pain": 5, "numbness_tingling": 4, "weakness": 3, "sitting_pain": 6},
+            completed_at=utcnow() - timedelta(days=14),
+        )
+    )
     db.session.commit()
     exercises = {e.slug: e for e in db.session.query(Exercise).filter_by(clinic_id=None)}
-    assignments = [seed.assignment(patient, exercises["piriformis-stretch"]),
-                   seed.assignment(patient, exercises["walking-break"])]
-    return {"patient": patient, "practitioner": practitioner, "course": course,
-            "assignments": assignments}
+    assignments = [
+        seed.assignment(patient, exercises["piriformis-stretch"]),
+        seed.assignment(patient, exercises["walking-break"]),
+    ]
+    return {
+        "patient": patient,
+        "practitioner": practitioner,
+        "course": course,
+        "assignments": assignments,
+    }

@@ -1,4 +1,5 @@
 """The practitioner's main flows in real Chromium at desktop size."""
+
 from __future__ import annotations
 
 import re
@@ -36,8 +37,9 @@ def log_in(page, user):
 def patient_api(chromium, live, user):
     """The patient's phone, speaking to the JSON API."""
     context = chromium.new_context(base_url=live.url)
-    response = context.request.post("/api/auth/login", headers=API_HEADERS,
-                                    data={"email": user.email, "password": PASSWORD})
+    response = context.request.post(
+        "/api/auth/login", headers=API_HEADERS, data={"email": user.email, "password": PASSWORD}
+    )
     assert response.ok, response.text()
     return context
 
@@ -82,7 +84,8 @@ def test_assigned_homework_is_in_the_patients_app_at_once(desktop, chromium, liv
     items = phone.request.get("/api/homework").json()["items"]
     phone.close()
     assert [(i["exercise"]["name"], i["dosage"]["times_per_day"]) for i in items] == [
-        ("Sciatic nerve glide", 3)]
+        ("Sciatic nerve glide", 3)
+    ]
 
 
 def test_a_check_in_appears_on_the_patient_page(desktop, chromium, live, clinic):
@@ -90,8 +93,11 @@ def test_a_check_in_appears_on_the_patient_page(desktop, chromium, live, clinic)
     page = desktop.new_page()
     log_in(page, practitioner)
     phone = patient_api(chromium, live, patient)
-    response = phone.request.post("/api/checkins", data=checkin_body(note="Drove to Leeds"),
-                                  headers={**API_HEADERS, "Idempotency-Key": "browser-ci-1"})
+    response = phone.request.post(
+        "/api/checkins",
+        data=checkin_body(note="Drove to Leeds"),
+        headers={**API_HEADERS, "Idempotency-Key": "browser-ci-1"},
+    )
     assert response.status == 201, response.text()
     phone.close()
     page.goto("/panel/")
@@ -105,8 +111,14 @@ def test_acknowledge_a_red_flag_from_the_top_of_the_list(desktop, live, seed, cl
     practitioner, patient = clinic
     seed.patient(practitioner, display_name="Aaron Calm")
     entry = seed.checkin(patient, red_flag_answers={f: f == "bladder_bowel" for f in RED_FLAGS})
-    db.session.add(Alert(patient_id=patient.id, kind=AlertKind.RED_FLAG, check_in_id=entry.id,
-                         details={"red_flags": entry.red_flags}))
+    db.session.add(
+        Alert(
+            patient_id=patient.id,
+            kind=AlertKind.RED_FLAG,
+            check_in_id=entry.id,
+            details={"red_flags": entry.red_flags},
+        )
+    )
     db.session.commit()
     page = desktop.new_page()
     log_in(page, practitioner)
@@ -123,8 +135,9 @@ def test_print_the_report_on_one_page_and_download_the_pdf(desktop, live, seed, 
     practitioner, patient = clinic
     today = utcnow().date()
     for offset in range(21):
-        seed.checkin(patient, local_date=today - timedelta(days=20 - offset),
-                     leg_pain=7 if offset < 7 else 4)
+        seed.checkin(
+            patient, local_date=today - timedelta(days=20 - offset), leg_pain=7 if offset < 7 else 4
+        )
     page = desktop.new_page()
     log_in(page, practitioner)
     page.goto(f"/panel/patients/{patient.id}/report")

@@ -1,5 +1,6 @@
 """Accessibility of every patient screen: axe-core finds no violations, and at 360 px with
 200 % zoom nothing scrolls sideways."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,8 +25,13 @@ SCREENS = [
 @pytest.fixture
 def axe_page(chromium, live):
     # Injecting axe needs a script the page's CSP would refuse: this context alone bypasses it.
-    context = chromium.new_context(base_url=live.url, viewport={"width": 360, "height": 780},
-                                   is_mobile=True, has_touch=True, bypass_csp=True)
+    context = chromium.new_context(
+        base_url=live.url,
+        viewport={"width": 360, "height": 780},
+        is_mobile=True,
+        has_touch=True,
+        bypass_csp=True,
+    )
     page = context.new_page()
     yield page
     context.close()
@@ -70,8 +76,13 @@ def test_axe_finds_no_violations_with_the_both_legs_note_showing(axe_page, patie
 
 def test_no_sideways_scrolling_at_360px_and_200_percent_zoom(chromium, live, patient_world):
     # 200 % zoom on a 360 px phone is a 180 CSS px wide layout viewport.
-    context = chromium.new_context(base_url=live.url, viewport={"width": 180, "height": 390},
-                                   device_scale_factor=4, is_mobile=True, has_touch=True)
+    context = chromium.new_context(
+        base_url=live.url,
+        viewport={"width": 180, "height": 390},
+        device_scale_factor=4,
+        is_mobile=True,
+        has_touch=True,
+    )
     page = context.new_page()
     try:
         log_in(page, patient_world["patient"])
@@ -81,7 +92,8 @@ def test_no_sideways_scrolling_at_360px_and_200_percent_zoom(chromium, live, pat
             page.get_by_role("heading", name=heading).first.wait_for()
             page.locator("#main:not([aria-busy])").wait_for()
             overflow = page.evaluate(
-                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
             wide = page.evaluate("""() => Array.from(document.querySelectorAll('body *'))
                 .filter(el => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
                 .slice(0, 5).map(el => el.tagName + '.' + el.className + ' ' + (el.textContent || '').slice(0, 30))""")

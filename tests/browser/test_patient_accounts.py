@@ -1,4 +1,5 @@
 """The patient's account on the phone: a shared phone, My data downloads, deleting the account."""
+
 from __future__ import annotations
 
 import csv
@@ -25,11 +26,14 @@ def log_in_as(page, email: str, first_name: str):
 
 
 def saved(page, name: str):
-    return page.evaluate("(name) => BetweenQueue.loadData(name).then(r => r ? r.value : null)", name)
+    return page.evaluate(
+        "(name) => BetweenQueue.loadData(name).then(r => r ? r.value : null)", name
+    )
 
 
 def test_a_second_account_on_the_phone_never_sees_or_sends_the_first_ones_entries(
-        live, context, page, patient_world, seed):
+    live, context, page, patient_world, seed
+):
     from playwright.sync_api import expect
 
     maya = patient_world["patient"]
@@ -41,12 +45,15 @@ def test_a_second_account_on_the_phone_never_sees_or_sends_the_first_ones_entrie
     page.goto("/app/#/progress")
     page.get_by_role("heading", name="Your progress").wait_for()
     page.goto("/app/#/checkin")
-    page.get_by_role("button", name="I'm sitting down").click()   # Maya's sitting timer
+    page.get_by_role("button", name="I'm sitting down").click()  # Maya's sitting timer
     context.set_offline(True)
-    quick_checkin(page, 7, 2)                                     # Maya's, waiting to send
-    page.evaluate("""(id) => BetweenQueue.add({kind: 'checkin', path: '/api/checkins', userId: id,
+    quick_checkin(page, 7, 2)  # Maya's, waiting to send
+    page.evaluate(
+        """(id) => BetweenQueue.add({kind: 'checkin', path: '/api/checkins', userId: id,
         label: 'Check-in', status: 'error', body: {leg_pain: 3},
-        error: {status: 422, message: 'Maya needs to fix this one', fields: {}}})""", maya_id)
+        error: {status: 422, message: 'Maya needs to fix this one', fields: {}}})""",
+        maya_id,
+    )
     page.get_by_text("1 entry waiting to send").wait_for()
 
     # Maya's session ends without a logout, and Sam logs in on the same phone.
@@ -55,8 +62,8 @@ def test_a_second_account_on_the_phone_never_sees_or_sends_the_first_ones_entrie
     log_in_as(page, sam_email, "Sam")
     assert page.get_by_text("Maya needs to fix this one").count() == 0
     assert page.get_by_role("region", name="Entries that need your attention").count() == 0
-    expect(page.locator("#sync-status")).to_have_text("")      # Maya's 2 entries don't count
-    assert saved(page, "progress") is None                        # Maya's copies are gone
+    expect(page.locator("#sync-status")).to_have_text("")  # Maya's 2 entries don't count
+    assert saved(page, "progress") is None  # Maya's copies are gone
     assert saved(page, "today")["display_name"] == "Sam Park"
     assert page.evaluate("() => localStorage.getItem('between-sitting')") is None
 
@@ -82,15 +89,21 @@ def test_a_second_account_on_the_phone_never_sees_or_sends_the_first_ones_entrie
     with live.app_context():
         db.session.remove()
         assert db.session.scalar(select(CheckIn).filter_by(patient_id=maya_id)).leg_pain == 7
-    page.get_by_role("region", name="Entries that need your attention") \
-        .get_by_text("Maya needs to fix this one").wait_for()
+    page.get_by_role("region", name="Entries that need your attention").get_by_text(
+        "Maya needs to fix this one"
+    ).wait_for()
     assert saved(page, "today")["display_name"] == "Maya Chen"
 
 
 def test_my_data_downloads_as_csv_and_json_with_my_entries(live, page, patient_world, seed):
     patient = patient_world["patient"]
-    seed.checkin(patient, leg_pain=6, back_pain=2, sitting_minutes=300,
-                 note="Long train ride to see my sister")
+    seed.checkin(
+        patient,
+        leg_pain=6,
+        back_pain=2,
+        sitting_minutes=300,
+        note="Long train ride to see my sister",
+    )
     log_in(page, patient)
     page.goto("/app/#/settings")
     section = page.get_by_role("region", name="My data")
@@ -100,8 +113,9 @@ def test_my_data_downloads_as_csv_and_json_with_my_entries(live, page, patient_w
     download = info.value
     assert download.suggested_filename == "between-my-data.csv"
     rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
-    assert [(r["type"], r["leg_pain"], r["back_pain"], r["sitting_minutes"], r["note"])
-            for r in rows] == [("checkin", "6", "2", "300", "Long train ride to see my sister")]
+    assert [
+        (r["type"], r["leg_pain"], r["back_pain"], r["sitting_minutes"], r["note"]) for r in rows
+    ] == [("checkin", "6", "2", "300", "Long train ride to see my sister")]
 
     with page.expect_download() as info:
         section.get_by_role("link", name="Download JSON").click()
@@ -110,17 +124,17 @@ def test_my_data_downloads_as_csv_and_json_with_my_entries(live, page, patient_w
     data = json.loads(Path(download.path()).read_text(encoding="utf-8"))
     assert data["account"]["email"] == patient.email
     assert [(c["leg_pain"], c["note"]) for c in data["checkins"]] == [
-        (6, "Long train ride to see my sister")]
+        (6, "Long train ride to see my sister")
+    ]
 
 
-def test_deleting_my_account_from_settings_means_i_can_no_longer_log_in(
-        live, page, patient_world):
+def test_deleting_my_account_from_settings_means_i_can_no_longer_log_in(live, page, patient_world):
     patient = patient_world["patient"]
     patient_id, email = patient.id, patient.email
     log_in(page, patient)
     page.goto("/app/#/settings")
     section = page.get_by_role("region", name="My data")
-    section.get_by_text("Delete my account").first.click()        # opens the <details>
+    section.get_by_text("Delete my account").first.click()  # opens the <details>
     section.get_by_label("Your password, to confirm").fill(PASSWORD)
     dialogs = []
     page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))

@@ -1,4 +1,5 @@
 """The patient app in real headless Chromium: check in, homework, progress, offline, logout."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,12 @@ def wait_for_worker(page):
 def quick_checkin(page, leg: int, back: int, lands_on: str = "Hello, Maya"):
     """Pain scores, no red flags, save; wait for the screen it lands on."""
     page.goto("/app/#/checkin")
-    page.get_by_role("group", name="Leg pain").get_by_role("radio", name=str(leg), exact=True).check()
-    page.get_by_role("group", name="Back pain").get_by_role("radio", name=str(back), exact=True).check()
+    page.get_by_role("group", name="Leg pain").get_by_role(
+        "radio", name=str(leg), exact=True
+    ).check()
+    page.get_by_role("group", name="Back pain").get_by_role(
+        "radio", name=str(back), exact=True
+    ).check()
     page.get_by_role("button", name="None of these").click()
     page.get_by_role("button", name="Save check-in").click()
     page.get_by_role("heading", name=lands_on).wait_for()
@@ -100,7 +105,9 @@ def test_entries_made_offline_reach_the_server_exactly_once(live, context, page,
     assert count(live, CheckIn) == 0
     context.set_offline(False)
     assert wait_until(lambda: count(live, CheckIn) == 3)
-    page.wait_for_function("() => !document.getElementById('sync-status').textContent.includes('waiting')")
+    page.wait_for_function(
+        "() => !document.getElementById('sync-status').textContent.includes('waiting')"
+    )
     # Sending everything again (a retry after a lost answer) stores nothing new.
     page.reload()
     page.get_by_role("heading", name="Hello, Maya").wait_for()
@@ -109,7 +116,9 @@ def test_entries_made_offline_reach_the_server_exactly_once(live, context, page,
     assert legs == [5, 6, 7]
 
 
-def test_a_queued_entry_is_replayed_with_its_key_and_stored_once(live, context, page, patient_world):
+def test_a_queued_entry_is_replayed_with_its_key_and_stored_once(
+    live, context, page, patient_world
+):
     """The answer to a send is lost: the entry is sent again with the same key."""
     log_in(page, patient_world["patient"])
     key = page.evaluate("""async () => {
@@ -129,7 +138,8 @@ def test_a_queued_entry_is_replayed_with_its_key_and_stored_once(live, context, 
 
 
 def test_a_red_flag_shows_the_urgent_screen_offline_and_alerts_when_back_online(
-        live, context, page, patient_world):
+    live, context, page, patient_world
+):
     log_in(page, patient_world["patient"])
     wait_for_worker(page)
     context.set_offline(True)
@@ -218,15 +228,29 @@ def test_logout_leaves_no_health_data_on_the_device(live, context, page, patient
 
 
 def test_server_errors_keep_the_entry_and_a_refused_entry_waits_for_the_patient(
-        live, chromium, patient_world):
+    live, chromium, patient_world
+):
     # Playwright cannot route requests made under a service worker: this test runs without.
-    context = chromium.new_context(base_url=live.url, viewport={"width": 360, "height": 780},
-                                   service_workers="block")
+    context = chromium.new_context(
+        base_url=live.url, viewport={"width": 360, "height": 780}, service_workers="block"
+    )
     page = context.new_page()
     log_in(page, patient_world["patient"])
-    answers = iter([(500, {"error": {"code": "internal", "message": "Oops", "fields": {}}}),
-                    (422, {"error": {"code": "invalid", "message": "Some fields need another look.",
-                                     "fields": {"note": "too long"}}})])
+    answers = iter(
+        [
+            (500, {"error": {"code": "internal", "message": "Oops", "fields": {}}}),
+            (
+                422,
+                {
+                    "error": {
+                        "code": "invalid",
+                        "message": "Some fields need another look.",
+                        "fields": {"note": "too long"},
+                    }
+                },
+            ),
+        ]
+    )
 
     def fault(route):
         status, body = next(answers, (None, None))
@@ -236,7 +260,7 @@ def test_server_errors_keep_the_entry_and_a_refused_entry_waits_for_the_patient(
             route.fulfill(status=status, content_type="application/json", body=json.dumps(body))
 
     page.route("**/api/checkins", fault)
-    quick_checkin(page, 4, 2)                      # 500: kept, waiting
+    quick_checkin(page, 4, 2)  # 500: kept, waiting
     page.get_by_text("1 entry waiting to send").wait_for()
     page.evaluate("() => window.dispatchEvent(new Event('online'))")  # retry: 422 now
     page.get_by_text("1 needs your attention").wait_for()
@@ -257,8 +281,9 @@ def test_server_errors_keep_the_entry_and_a_refused_entry_waits_for_the_patient(
 def test_an_expired_session_asks_to_log_in_and_keeps_the_queue(live, context, page, patient_world):
     patient = patient_world["patient"]
     log_in(page, patient)
-    with live.app_context():                       # the session ends (e.g. logged out elsewhere)
+    with live.app_context():  # the session ends (e.g. logged out elsewhere)
         from backend.models import User
+
         db.session.get(User, patient.id).session_version += 1
         db.session.commit()
     quick_checkin(page, 3, 1, lands_on="Please log in again")
@@ -284,8 +309,9 @@ def test_reminder_times_are_saved_from_settings(live, page, patient_world):
 
 
 def test_an_exercise_opens_offline_from_today_without_having_been_opened_before(
-        live, context, page, patient_world):
-    log_in(page, patient_world["patient"])        # Today is saved on the phone
+    live, context, page, patient_world
+):
+    log_in(page, patient_world["patient"])  # Today is saved on the phone
     wait_for_worker(page)
     context.set_offline(True)
     page.reload()
@@ -303,10 +329,11 @@ def test_a_homework_reminder_link_opens_today_at_the_homework(live, page, patien
     heading = page.get_by_role("heading", name="Today's homework")
     # Today was already showing: wait for the new render to put focus on its homework.
     page.wait_for_function(
-        "() => document.activeElement && document.activeElement.textContent === \"Today's homework\"")
+        '() => document.activeElement && document.activeElement.textContent === "Today\'s homework"'
+    )
     page.locator("#main:not([aria-busy])").wait_for()
     top = heading.bounding_box()["y"]
-    assert 0 <= top < 100, top                      # scrolled to it, not left lower down
+    assert 0 <= top < 100, top  # scrolled to it, not left lower down
     assert page.evaluate("() => window.scrollY") > 0
     assert page.get_by_role("link", name="Today").get_attribute("aria-current") == "page"
     # The Done buttons are right there, and Today's other parts are still above.
@@ -324,7 +351,7 @@ def test_both_sides_in_the_leg_points_to_the_both_legs_safety_question(live, pag
 
     page.get_by_role("checkbox", name="Buttock").check()
     page.get_by_role("radio", name="Both").check()
-    assert pointer.count() == 0                       # both buttocks: not the legs
+    assert pointer.count() == 0  # both buttocks: not the legs
     assert question.get_attribute("aria-describedby") == "both-legs-note"
     assert page.locator("#both-legs-note").text_content() == ""
 
@@ -333,7 +360,8 @@ def test_both_sides_in_the_leg_points_to_the_both_legs_safety_question(live, pag
     assert page.locator(".both-legs-pointer").get_attribute("aria-live") == "polite"
     expect(question).to_have_accessible_description(
         "You marked pain in both legs. Pain in both legs can need a doctor quickly, "
-        "so please answer this question carefully.")
+        "so please answer this question carefully."
+    )
     assert question.get_by_text("You marked pain in both legs").is_visible()
     page.get_by_role("button", name="Go to that question").click()
     focused = page.evaluate("() => document.activeElement.closest('fieldset').id")
@@ -343,6 +371,6 @@ def test_both_sides_in_the_leg_points_to_the_both_legs_safety_question(live, pag
     assert not question.get_by_role("radio", name="No").is_checked()
     assert page.get_by_role("heading", name="Check in").is_visible()
 
-    page.get_by_role("radio", name="Left").check()   # one side again: the note goes
+    page.get_by_role("radio", name="Left").check()  # one side again: the note goes
     pointer.wait_for(state="detached")
     expect(question).to_have_accessible_description("")

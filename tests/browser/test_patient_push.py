@@ -5,6 +5,7 @@ Headless Chromium has no push service, so ``pushManager.subscribe`` is stubbed t
 subscription on loopback (see TECH-NOTES); the push itself is a real push event delivered
 by DevTools ``ServiceWorker.deliverPushMessage``.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,20 +21,22 @@ ENDPOINT = "http://127.0.0.1:9/push/between-test-device"
 P256DH = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
 AUTH = "tBHItJI5svbpez7KI4CCXg"
 
-STUB = """(() => {
+STUB = f"""(() => {{
   if (typeof PushManager === 'undefined') return;
-  const fake = {endpoint: %(endpoint)s, expirationTime: null, options: {},
-    getKey() { return null; },
-    toJSON() { return {endpoint: this.endpoint, expirationTime: null,
-                       keys: {p256dh: %(p256dh)s, auth: %(auth)s}}; },
-    unsubscribe() { window.__subscribed = false; return Promise.resolve(true); }};
-  PushManager.prototype.subscribe = function () { window.__subscribed = true; return Promise.resolve(fake); };
-  PushManager.prototype.getSubscription = function () {
-    return Promise.resolve(window.__subscribed ? fake : null); };
-})();""" % {"endpoint": json.dumps(ENDPOINT), "p256dh": json.dumps(P256DH), "auth": json.dumps(AUTH)}
+  const fake = {{endpoint: {json.dumps(ENDPOINT)}, expirationTime: null, options: {{}},
+    getKey() {{ return null; }},
+    toJSON() {{ return {{endpoint: this.endpoint, expirationTime: null,
+                       keys: {{p256dh: {json.dumps(P256DH)}, auth: {json.dumps(AUTH)}}}}}; }},
+    unsubscribe() {{ window.__subscribed = false; return Promise.resolve(true); }}}};
+  PushManager.prototype.subscribe = function () {{ window.__subscribed = true; return Promise.resolve(fake); }};
+  PushManager.prototype.getSubscription = function () {{
+    return Promise.resolve(window.__subscribed ? fake : null); }};
+}})();"""
 
 
-def test_a_push_shows_a_notification_and_a_tap_opens_the_checkin(live, context, page, patient_world):
+def test_a_push_shows_a_notification_and_a_tap_opens_the_checkin(
+    live, context, page, patient_world
+):
     context.add_init_script(STUB)
     context.grant_permissions(["notifications"], origin=live.url)
     log_in(page, patient_world["patient"])
@@ -49,8 +52,10 @@ def test_a_push_shows_a_notification_and_a_tap_opens_the_checkin(live, context, 
     # A real push event, through DevTools.
     cdp = context.new_cdp_session(page)
     registrations = []
-    cdp.on("ServiceWorker.workerRegistrationUpdated",
-           lambda event: registrations.extend(event["registrations"]))
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda event: registrations.extend(event["registrations"]),
+    )
     cdp.send("ServiceWorker.enable")
     for _ in range(50):  # Playwright delivers CDP events only while it is waiting
         if registrations:
@@ -58,12 +63,18 @@ def test_a_push_shows_a_notification_and_a_tap_opens_the_checkin(live, context, 
         page.wait_for_timeout(100)
     assert registrations
     registration_id = registrations[0]["registrationId"]
-    payload = {"title": "Time for your check-in", "body": "How is your leg today?",
-               "url": "/app/#/checkin", "tag": "checkin"}
+    payload = {
+        "title": "Time for your check-in",
+        "body": "How is your leg today?",
+        "url": "/app/#/checkin",
+        "tag": "checkin",
+    }
     page.goto("/app/#/")
     page.get_by_role("heading", name="Hello, Maya").wait_for()
-    cdp.send("ServiceWorker.deliverPushMessage", {
-        "origin": live.url, "registrationId": registration_id, "data": json.dumps(payload)})
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": live.url, "registrationId": registration_id, "data": json.dumps(payload)},
+    )
     shown = []
     deadline = time.monotonic() + 8
     while not shown and time.monotonic() < deadline:
@@ -72,8 +83,15 @@ def test_a_push_shows_a_notification_and_a_tap_opens_the_checkin(live, context, 
             .then(list => list.map(n => ({title: n.title, body: n.body, tag: n.tag, url: n.data.url,
                                           actions: n.actions.map(a => a.action)})))""")
         page.wait_for_timeout(100)
-    assert shown == [{"title": "Time for your check-in", "body": "How is your leg today?",
-                      "tag": "checkin", "url": "/app/#/checkin", "actions": ["checkin"]}]
+    assert shown == [
+        {
+            "title": "Time for your check-in",
+            "body": "How is your leg today?",
+            "tag": "checkin",
+            "url": "/app/#/checkin",
+            "actions": ["checkin"],
+        }
+    ]
 
     # The tap: the service worker's notificationclick handler with that very notification.
     worker = context.service_workers[0]
@@ -91,17 +109,24 @@ def test_an_unreadable_push_still_shows_a_notification(live, context, page, pati
     wait_for_worker(page)
     cdp = context.new_cdp_session(page)
     registrations = []
-    cdp.on("ServiceWorker.workerRegistrationUpdated",
-           lambda event: registrations.extend(event["registrations"]))
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda event: registrations.extend(event["registrations"]),
+    )
     cdp.send("ServiceWorker.enable")
     for _ in range(50):  # Playwright delivers CDP events only while it is waiting
         if registrations:
             break
         page.wait_for_timeout(100)
     assert registrations
-    cdp.send("ServiceWorker.deliverPushMessage", {
-        "origin": live.url, "registrationId": registrations[0]["registrationId"],
-        "data": "not json"})
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": live.url,
+            "registrationId": registrations[0]["registrationId"],
+            "data": "not json",
+        },
+    )
     titles = []
     deadline = time.monotonic() + 8
     while not titles and time.monotonic() < deadline:
@@ -135,12 +160,13 @@ def test_logging_out_switches_reminders_off_for_this_phone(live, context, page, 
     page.goto("/app/#/settings")
     page.get_by_role("button", name="Log out").click()
     page.get_by_role("heading", name="Log in to Between").wait_for()
-    assert _subscriptions(live) == 0                      # the server was told
+    assert _subscriptions(live) == 0  # the server was told
     assert page.evaluate("() => window.__subscribed") is False  # and the browser let go
 
 
 def test_logging_out_offline_still_wipes_the_phone_and_drops_the_subscription(
-        live, context, page, patient_world):
+    live, context, page, patient_world
+):
     from tests.browser.test_patient_app import HEALTH_DATA_PROBE
 
     _with_reminders_on(live, context, page, patient_world["patient"], STUB)
@@ -157,22 +183,22 @@ def test_logging_out_offline_still_wipes_the_phone_and_drops_the_subscription(
 
 # Like STUB, but the browser's subscription survives a reload (kept in localStorage), and
 # calls are counted, so a test can tell whether the app subscribed again on its own.
-PERSISTENT_STUB = """(() => {
+PERSISTENT_STUB = f"""(() => {{
   if (typeof PushManager === 'undefined') return;
-  const fake = {endpoint: %(endpoint)s, expirationTime: null, options: {},
-    getKey() { return null; },
-    toJSON() { return {endpoint: this.endpoint, expirationTime: null,
-                       keys: {p256dh: %(p256dh)s, auth: %(auth)s}}; },
-    unsubscribe() { localStorage.removeItem('stub-push'); return Promise.resolve(true); }};
-  window.__pushCalls = {subscribe: 0, getSubscription: 0};
-  PushManager.prototype.subscribe = function () {
+  const fake = {{endpoint: {json.dumps(ENDPOINT)}, expirationTime: null, options: {{}},
+    getKey() {{ return null; }},
+    toJSON() {{ return {{endpoint: this.endpoint, expirationTime: null,
+                       keys: {{p256dh: {json.dumps(P256DH)}, auth: {json.dumps(AUTH)}}}}}; }},
+    unsubscribe() {{ localStorage.removeItem('stub-push'); return Promise.resolve(true); }}}};
+  window.__pushCalls = {{subscribe: 0, getSubscription: 0}};
+  PushManager.prototype.subscribe = function () {{
     window.__pushCalls.subscribe += 1;
     localStorage.setItem('stub-push', '1');
-    return Promise.resolve(fake); };
-  PushManager.prototype.getSubscription = function () {
+    return Promise.resolve(fake); }};
+  PushManager.prototype.getSubscription = function () {{
     window.__pushCalls.getSubscription += 1;
-    return Promise.resolve(localStorage.getItem('stub-push') ? fake : null); };
-})();""" % {"endpoint": json.dumps(ENDPOINT), "p256dh": json.dumps(P256DH), "auth": json.dumps(AUTH)}
+    return Promise.resolve(localStorage.getItem('stub-push') ? fake : null); }};
+}})();"""
 
 
 def _forget_on_server(live):
@@ -191,7 +217,7 @@ def _wait(predicate, timeout=10.0):
 
 def test_each_open_sends_the_subscription_to_the_server_again(live, context, page, patient_world):
     _with_reminders_on(live, context, page, patient_world["patient"], PERSISTENT_STUB)
-    _forget_on_server(live)          # e.g. the server dropped it after a push service hiccup
+    _forget_on_server(live)  # e.g. the server dropped it after a push service hiccup
     page.goto("/app/#/")
     page.reload()
     page.get_by_role("heading", name="Hello, Maya").wait_for()
@@ -200,7 +226,8 @@ def test_each_open_sends_the_subscription_to_the_server_again(live, context, pag
 
 
 def test_a_subscription_the_browser_dropped_is_made_again_at_the_next_open(
-        live, context, page, patient_world):
+    live, context, page, patient_world
+):
     """pushsubscriptionchange could not finish (offline, logged out): the next open does."""
     _with_reminders_on(live, context, page, patient_world["patient"], PERSISTENT_STUB)
     page.evaluate("() => localStorage.removeItem('stub-push')")  # the browser lost it
@@ -213,7 +240,8 @@ def test_a_subscription_the_browser_dropped_is_made_again_at_the_next_open(
 
 
 def test_reminders_switched_off_in_settings_stay_off_at_the_next_open(
-        live, context, page, patient_world):
+    live, context, page, patient_world
+):
     _with_reminders_on(live, context, page, patient_world["patient"], PERSISTENT_STUB)
     page.get_by_role("button", name="Turn reminders off on this phone").click()
     page.get_by_text("Reminders are off for this phone.").wait_for()
@@ -227,17 +255,25 @@ def test_reminders_switched_off_in_settings_stay_off_at_the_next_open(
     assert _subscriptions(live) == 0
 
 
-IPHONE_SAFARI = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
-                 "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
+IPHONE_SAFARI = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
 
 
 def test_iphone_safari_is_guided_to_the_home_screen_before_reminders(chromium, live, patient_world):
     def settings_on_iphone(standalone: bool):
-        context = chromium.new_context(base_url=live.url, viewport={"width": 390, "height": 844},
-                                       user_agent=IPHONE_SAFARI, is_mobile=True, has_touch=True)
+        context = chromium.new_context(
+            base_url=live.url,
+            viewport={"width": 390, "height": 844},
+            user_agent=IPHONE_SAFARI,
+            is_mobile=True,
+            has_touch=True,
+        )
         if standalone:  # opened from the Home Screen
             context.add_init_script(
-                "Object.defineProperty(Navigator.prototype, 'standalone', {get: () => true});")
+                "Object.defineProperty(Navigator.prototype, 'standalone', {get: () => true});"
+            )
         page = context.new_page()
         log_in(page, patient_world["patient"])
         page.goto("/app/#/settings")

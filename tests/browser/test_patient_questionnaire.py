@@ -1,5 +1,6 @@
 """Questionnaires in the patient app: the prompt on Today, the screen drawn from the API's
 items, and answers sent through the offline queue and scored on the server."""
+
 from __future__ import annotations
 
 import re
@@ -10,8 +11,12 @@ from backend.extensions import db
 from backend.models import QuestionnaireResponse
 from tests.browser.test_patient_app import count, log_in, wait_for_worker, wait_until
 
-SBI_ITEMS = ["Leg pain", "Numbness or tingling in leg, foot or groin", "Weakness in leg or foot",
-             "Back or leg pain while sitting"]
+SBI_ITEMS = [
+    "Leg pain",
+    "Numbness or tingling in leg, foot or groin",
+    "Weakness in leg or foot",
+    "Back or leg pain while sitting",
+]
 
 
 def item(page, text):
@@ -20,7 +25,7 @@ def item(page, text):
 
 
 def answer(page, values):
-    for text, value in zip(SBI_ITEMS, values):
+    for text, value in zip(SBI_ITEMS, values, strict=False):
         item(page, text).get_by_role("radio", name=str(value), exact=True).check()
 
 
@@ -33,15 +38,18 @@ def test_a_due_questionnaire_is_prompted_on_today_answered_and_scored(live, page
     # Drawn from the data: four items, each 0 to 6, with the anchor labels.
     for text in SBI_ITEMS:
         radios = item(page, text).get_by_role("radio")
-        assert [radios.nth(i).get_attribute("value") for i in range(radios.count())] == \
-            [str(n) for n in range(7)]
+        assert [radios.nth(i).get_attribute("value") for i in range(radios.count())] == [
+            str(n) for n in range(7)
+        ]
         assert item(page, text).locator("legend").text_content() == text + (
-            "0 = Not at all bothersome, 3 = Somewhat bothersome, 6 = Extremely bothersome")
+            "0 = Not at all bothersome, 3 = Somewhat bothersome, 6 = Extremely bothersome"
+        )
 
-    answer(page, [5, 3])                                  # two of four
+    answer(page, [5, 3])  # two of four
     page.get_by_role("button", name="Send my answers").click()
-    page.get_by_text("Please answer: Weakness in leg or foot; Back or leg pain while sitting.") \
-        .wait_for()
+    page.get_by_text(
+        "Please answer: Weakness in leg or foot; Back or leg pain while sitting."
+    ).wait_for()
     assert count(live, QuestionnaireResponse, timepoint="mid") == 0
 
     answer(page, [5, 3, 1, 6])
@@ -51,8 +59,12 @@ def test_a_due_questionnaire_is_prompted_on_today_answered_and_scored(live, page
     with live.app_context():
         db.session.remove()
         response = db.session.scalar(select(QuestionnaireResponse).filter_by(timepoint="mid"))
-        assert response.answers == {"leg_pain": 5, "numbness_tingling": 3, "weakness": 1,
-                                    "sitting_pain": 6}
+        assert response.answers == {
+            "leg_pain": 5,
+            "numbness_tingling": 3,
+            "weakness": 1,
+            "sitting_pain": 6,
+        }
         assert response.score == 15 and response.timepoint == "mid"
     assert page.get_by_role("region", name="A few questions for your practitioner").count() == 0
     page.reload()
@@ -62,7 +74,7 @@ def test_a_due_questionnaire_is_prompted_on_today_answered_and_scored(live, page
 
 
 def test_answers_given_offline_are_sent_once_when_back_online(live, context, page, patient_world):
-    log_in(page, patient_world["patient"])            # the questionnaire is saved on the phone
+    log_in(page, patient_world["patient"])  # the questionnaire is saved on the phone
     page.get_by_role("region", name="A few questions for your practitioner").wait_for()
     wait_for_worker(page)
     context.set_offline(True)
@@ -80,7 +92,9 @@ def test_answers_given_offline_are_sent_once_when_back_online(live, context, pag
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     assert wait_until(lambda: count(live, QuestionnaireResponse, timepoint="mid") == 1)
-    page.wait_for_function("() => !document.getElementById('sync-status').textContent.includes('waiting')")
+    page.wait_for_function(
+        "() => !document.getElementById('sync-status').textContent.includes('waiting')"
+    )
     with live.app_context():
         db.session.remove()
         response = db.session.scalar(select(QuestionnaireResponse).filter_by(timepoint="mid"))

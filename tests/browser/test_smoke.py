@@ -1,4 +1,5 @@
 """The browser stack works: Chromium reaches the live app and a patient can log in."""
+
 from tests.conftest import PASSWORD
 
 

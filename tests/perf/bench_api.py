@@ -9,6 +9,7 @@ and prints requests/second and the ratio to the no-op route measured in the same
 Targets: a check-in POST within 25 % of the no-op route's throughput is not realistic on
 SQLite (a durable write); we track the ratio so a regression shows.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,10 +28,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-RED_FLAGS = {k: False for k in ("bladder_bowel", "saddle_numbness", "both_legs_or_weakness",
-                                "after_trauma", "fever", "cancer_history", "weight_loss")}
-BODY = json.dumps({"leg_pain": 5, "back_pain": 3, "locations": ["buttock"], "side": "left",
-                   "sensations": ["tingling"], "sitting_minutes": 200, "red_flags": RED_FLAGS})
+RED_FLAGS = {
+    k: False
+    for k in (
+        "bladder_bowel",
+        "saddle_numbness",
+        "both_legs_or_weakness",
+        "after_trauma",
+        "fever",
+        "cancer_history",
+        "weight_loss",
+    )
+}
+BODY = json.dumps(
+    {
+        "leg_pain": 5,
+        "back_pain": 3,
+        "locations": ["buttock"],
+        "side": "left",
+        "sensations": ["tingling"],
+        "sitting_minutes": 200,
+        "red_flags": RED_FLAGS,
+    }
+)
 
 
 def bench_app():
@@ -48,8 +68,12 @@ def bench_app():
 
 def prepare(database_url: str | None) -> tuple[dict, str]:
     instance = tempfile.mkdtemp(prefix="between-bench-")
-    env = dict(os.environ, BETWEEN_INSTANCE=instance, BETWEEN_ENV="development",
-               PYTHONPATH=f"{ROOT}:{ROOT / 'tests' / 'perf'}")
+    env = dict(
+        os.environ,
+        BETWEEN_INSTANCE=instance,
+        BETWEEN_ENV="development",
+        PYTHONPATH=f"{ROOT}:{ROOT / 'tests' / 'perf'}",
+    )
     env.pop("DATABASE_URL", None)
     if database_url:
         env["DATABASE_URL"] = database_url
@@ -71,8 +95,14 @@ def prepare(database_url: str | None) -> tuple[dict, str]:
         "    db.session.add(User(clinic_id=c.id, role=Role.PATIENT, practitioner_id=p.id, email='bench@bench.test', display_name='B', password_hash=hash_password('bench-password')))\n"
         "    db.session.commit()\n"
     )
-    subprocess.run([sys.executable, "-c", script], env=env, check=True, cwd=ROOT,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return env, instance
 
 
@@ -120,9 +150,21 @@ def run(label: str, database_url: str | None, seconds: float, clients: int) -> N
     env, _ = prepare(database_url)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "bench_api:bench_app()"],
-        env=env, cwd=ROOT)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "bench_api:bench_app()",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     try:
         for _ in range(100):
             try:
@@ -130,23 +172,41 @@ def run(label: str, database_url: str | None, seconds: float, clients: int) -> N
                 break
             except OSError:
                 time.sleep(0.1)
-        response, _ = request(port, "POST", "/api/auth/login",
-                              json.dumps({"email": "bench@bench.test", "password": "bench-password"}),
-                              {"Content-Type": "application/json", "X-Requested-With": "between"})
+        response, _ = request(
+            port,
+            "POST",
+            "/api/auth/login",
+            json.dumps({"email": "bench@bench.test", "password": "bench-password"}),
+            {"Content-Type": "application/json", "X-Requested-With": "between"},
+        )
         cookie = response.getheader("Set-Cookie").split(";")[0]
         base = {"Cookie": cookie}
         post = {**base, "Content-Type": "application/json", "X-Requested-With": "between"}
         results = {
             "no-op GET": drive(port, seconds, clients, lambda: ("GET", "/bench/noop", None, {})),
-            "GET /api/checkins": drive(port, seconds, clients,
-                                       lambda: ("GET", "/api/checkins?limit=20", None, base)),
-            "POST /api/checkins": drive(port, seconds, clients, lambda: (
-                "POST", "/api/checkins", BODY, {**post, "Idempotency-Key": uuid.uuid4().hex})),
+            "GET /api/checkins": drive(
+                port, seconds, clients, lambda: ("GET", "/api/checkins?limit=20", None, base)
+            ),
+            "POST /api/checkins": drive(
+                port,
+                seconds,
+                clients,
+                lambda: (
+                    "POST",
+                    "/api/checkins",
+                    BODY,
+                    {**post, "Idempotency-Key": uuid.uuid4().hex},
+                ),
+            ),
         }
         key = uuid.uuid4().hex
         request(port, "POST", "/api/checkins", BODY, {**post, "Idempotency-Key": key})
-        results["replayed POST (same key)"] = drive(port, seconds, clients, lambda: (
-            "POST", "/api/checkins", BODY, {**post, "Idempotency-Key": key}))
+        results["replayed POST (same key)"] = drive(
+            port,
+            seconds,
+            clients,
+            lambda: ("POST", "/api/checkins", BODY, {**post, "Idempotency-Key": key}),
+        )
     finally:
         server.terminate()
         server.wait(timeout=10)

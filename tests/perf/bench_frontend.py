@@ -15,6 +15,7 @@
    tests check the manifest and the service worker instead.
 Not collected by pytest (no test_ prefix).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,8 +80,12 @@ def measure(server, email) -> tuple[dict, list[dict]]:
     cookies = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(base_url=server.url, viewport={"width": 360, "height": 780},
-                                      is_mobile=True, has_touch=True)
+        context = browser.new_context(
+            base_url=server.url,
+            viewport={"width": 360, "height": 780},
+            is_mobile=True,
+            has_touch=True,
+        )
         # Don't let the service worker's background precache blur "what the first load needs".
         context.route("**/sw.js", lambda route: route.abort())
         page = context.new_page()
@@ -108,18 +113,24 @@ def measure(server, email) -> tuple[dict, list[dict]]:
         browser.close()
 
     def total(files):
-        return {"files": len(files), "raw": sum(len(b) for _, b in files.values()),
-                "gzip": sum(gz(b) for _, b in files.values())}
+        return {
+            "files": len(files),
+            "raw": sum(len(b) for _, b in files.values()),
+            "gzip": sum(gz(b) for _, b in files.values()),
+        }
 
     results["first_load"] = total(first)
     results["first_load"]["by_file"] = sorted(
-        ((u.replace(server.url, ""), gz(b)) for u, (_, b) in first.items()), key=lambda x: -x[1])
+        ((u.replace(server.url, ""), gz(b)) for u, (_, b) in first.items()), key=lambda x: -x[1]
+    )
     results["progress_on_demand"] = total(lazy)
     frontend = Path(__file__).resolve().parents[2] / "frontend"
     every = [p for p in frontend.rglob("*") if p.is_file()]
-    results["precache_all_files"] = {"files": len(every),
-                                     "raw": sum(p.stat().st_size for p in every),
-                                     "gzip": sum(gz(p.read_bytes()) for p in every)}
+    results["precache_all_files"] = {
+        "files": len(every),
+        "raw": sum(p.stat().st_size for p in every),
+        "gzip": sum(gz(p.read_bytes()) for p in every),
+    }
     return results, cookies
 
 
@@ -129,20 +140,42 @@ def lighthouse_bin() -> str | None:
 
 def run_lighthouse(binary: str, url: str, cookies: list[dict], out: Path) -> dict:
     cookie = "; ".join(f"{c['name']}={c['value']}" for c in cookies)
-    cmd = [binary, url, "--quiet", "--output=json", f"--output-path={out}",
-           "--form-factor=mobile", f"--only-categories={','.join(CATEGORIES)}",
-           f"--extra-headers={json.dumps({'Cookie': cookie})}",
-           "--chrome-flags=--headless=new --no-sandbox --disable-gpu"]
+    cmd = [
+        binary,
+        url,
+        "--quiet",
+        "--output=json",
+        f"--output-path={out}",
+        "--form-factor=mobile",
+        f"--only-categories={','.join(CATEGORIES)}",
+        f"--extra-headers={json.dumps({'Cookie': cookie})}",
+        "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+    ]
     env = {**os.environ, "CHROME_PATH": CHROMIUM}
     subprocess.run(cmd, check=True, env=env, timeout=240, capture_output=True)
     report = json.loads(out.read_text())
     scores = {k: round(100 * report["categories"][k]["score"]) for k in CATEGORIES}
-    failed = {k: [a["id"] for a in (report["audits"][ref["id"]] for ref in report["categories"][k]["auditRefs"])
-                  if a.get("score") is not None and a["score"] < 1 and a.get("scoreDisplayMode") == "binary"]
-              for k in CATEGORIES}
-    metrics = {m: report["audits"][m]["displayValue"] for m in
-               ("first-contentful-paint", "largest-contentful-paint", "total-blocking-time",
-                "cumulative-layout-shift", "speed-index") if m in report["audits"]}
+    failed = {
+        k: [
+            a["id"]
+            for a in (report["audits"][ref["id"]] for ref in report["categories"][k]["auditRefs"])
+            if a.get("score") is not None
+            and a["score"] < 1
+            and a.get("scoreDisplayMode") == "binary"
+        ]
+        for k in CATEGORIES
+    }
+    metrics = {
+        m: report["audits"][m]["displayValue"]
+        for m in (
+            "first-contentful-paint",
+            "largest-contentful-paint",
+            "total-blocking-time",
+            "cumulative-layout-shift",
+            "speed-index",
+        )
+        if m in report["audits"]
+    }
     return {"scores": scores, "metrics": metrics, "failed_audits": failed}
 
 
@@ -156,16 +189,22 @@ def main() -> int:
         try:
             results, cookies = measure(server, email)
             first = results["first_load"]
-            print(f"First load, JS+CSS: {first['files']} files, {first['raw'] / 1024:.1f} KB raw, "
-                  f"{first['gzip'] / 1024:.1f} KB gzip (target < {TARGET_KB} KB)")
+            print(
+                f"First load, JS+CSS: {first['files']} files, {first['raw'] / 1024:.1f} KB raw, "
+                f"{first['gzip'] / 1024:.1f} KB gzip (target < {TARGET_KB} KB)"
+            )
             for path, size in first["by_file"]:
                 print(f"    {size / 1024:6.1f} KB  {path}")
             lazy = results["progress_on_demand"]
-            print(f"Progress screen, loaded on demand: {lazy['files']} files, "
-                  f"{lazy['gzip'] / 1024:.1f} KB gzip")
+            print(
+                f"Progress screen, loaded on demand: {lazy['files']} files, "
+                f"{lazy['gzip'] / 1024:.1f} KB gzip"
+            )
             pre = results["precache_all_files"]
-            print(f"Whole frontend/ (what the service worker precaches, icons included): "
-                  f"{pre['files']} files, {pre['gzip'] / 1024:.1f} KB gzip")
+            print(
+                f"Whole frontend/ (what the service worker precaches, icons included): "
+                f"{pre['files']} files, {pre['gzip'] / 1024:.1f} KB gzip"
+            )
             ok = first["gzip"] < TARGET_KB * 1024
             binary = None if args.no_lighthouse else lighthouse_bin()
             if args.no_lighthouse:
@@ -175,10 +214,14 @@ def main() -> int:
             else:
                 results_dir = Path(__file__).parent / "results"
                 results_dir.mkdir(exist_ok=True)
-                report = run_lighthouse(binary, f"{server.url}/app/", cookies,
-                                        results_dir / "lighthouse-frontend.json")
+                report = run_lighthouse(
+                    binary, f"{server.url}/app/", cookies, results_dir / "lighthouse-frontend.json"
+                )
                 print(f"    full report: {results_dir / 'lighthouse-frontend.json'}")
-                print("Lighthouse (mobile):", ", ".join(f"{k} {v}" for k, v in report["scores"].items()))
+                print(
+                    "Lighthouse (mobile):",
+                    ", ".join(f"{k} {v}" for k, v in report["scores"].items()),
+                )
                 print("    " + ", ".join(f"{k} {v}" for k, v in report["metrics"].items()))
                 for category, audits in report["failed_audits"].items():
                     if audits:
@@ -186,7 +229,9 @@ def main() -> int:
                 for category, target in TARGETS.items():
                     if report["scores"][category] < target:
                         ok = False
-                        print(f"    below target: {category} {report['scores'][category]} < {target}")
+                        print(
+                            f"    below target: {category} {report['scores'][category]} < {target}"
+                        )
         finally:
             server.stop()
     return 0 if ok else 1

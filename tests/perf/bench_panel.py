@@ -10,6 +10,7 @@ Flask route on the same app, and counts the SQL statements each list request run
 query count must not grow with the number of patients: the script fails if it does.
 Not collected by pytest (no test_ prefix).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,19 @@ from backend import create_app  # noqa: E402
 from backend.auth.passwords import hash_password  # noqa: E402
 from backend.extensions import db  # noqa: E402
 from backend.homework.library import seed_library  # noqa: E402
-from backend.models import (RED_FLAGS, Alert, AlertKind, Assignment, CheckIn,  # noqa: E402
-                            Clinic, Completion, Exercise, Role, User, utcnow)
+from backend.models import (
+    RED_FLAGS,
+    Alert,
+    AlertKind,
+    Assignment,
+    CheckIn,  # noqa: E402
+    Clinic,
+    Completion,
+    Exercise,
+    Role,
+    User,
+    utcnow,
+)
 
 PASSWORD = "benchmark password"
 SIZES = (10, 100, 1000)
@@ -42,11 +54,14 @@ NO_FLAGS = {flag: False for flag in RED_FLAGS}
 def make_app(directory: str):
     os.environ.setdefault("BETWEEN_ENV", "development")
     os.environ["BETWEEN_INSTANCE"] = directory
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "benchmark-secret-key-long-enough-0123456789",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory}/bench.sqlite3",
-        "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "benchmark-secret-key-long-enough-0123456789",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory}/bench.sqlite3",
+            "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
+        }
+    )
     app.add_url_rule("/bench/noop", "bench_noop", lambda: "ok")
     return app
 
@@ -54,20 +69,38 @@ def make_app(directory: str):
 def seed(size: int, rng: random.Random, today: date) -> User:
     """One clinic with ``size`` patients and a year of data each. Returns its practitioner."""
     clinic = Clinic(name=f"Clinic of {size}")
-    practitioner = User(clinic=clinic, role=Role.PRACTITIONER,
-                        email=f"pract{size}@bench.example", display_name=f"Dr {size}",
-                        password_hash=hash_password(PASSWORD))
+    practitioner = User(
+        clinic=clinic,
+        role=Role.PRACTITIONER,
+        email=f"pract{size}@bench.example",
+        display_name=f"Dr {size}",
+        password_hash=hash_password(PASSWORD),
+    )
     db.session.add_all([clinic, practitioner])
     db.session.flush()
-    db.session.execute(insert(User), [
-        {"clinic_id": clinic.id, "role": Role.PATIENT, "practitioner_id": practitioner.id,
-         "email": f"p{size}-{n}@bench.example", "display_name": f"Patient {size}-{n}",
-         "timezone": "Europe/London", "active": True, "session_version": 1,
-         "created_at": utcnow()} for n in range(size)])
-    patients = db.session.scalars(select(User.id).where(User.clinic_id == clinic.id,
-                                                        User.role == Role.PATIENT)).all()
-    exercises = db.session.scalars(select(Exercise.id).where(Exercise.clinic_id.is_(None))
-                                   .limit(2)).all()
+    db.session.execute(
+        insert(User),
+        [
+            {
+                "clinic_id": clinic.id,
+                "role": Role.PATIENT,
+                "practitioner_id": practitioner.id,
+                "email": f"p{size}-{n}@bench.example",
+                "display_name": f"Patient {size}-{n}",
+                "timezone": "Europe/London",
+                "active": True,
+                "session_version": 1,
+                "created_at": utcnow(),
+            }
+            for n in range(size)
+        ],
+    )
+    patients = db.session.scalars(
+        select(User.id).where(User.clinic_id == clinic.id, User.role == Role.PATIENT)
+    ).all()
+    exercises = db.session.scalars(
+        select(Exercise.id).where(Exercise.clinic_id.is_(None)).limit(2)
+    ).all()
     start = today - timedelta(days=DAYS - 1)
     now = utcnow()
     checkins, assignments = [], []
@@ -78,32 +111,60 @@ def seed(size: int, rng: random.Random, today: date) -> User:
         for offset in range(DAYS - (5 if quiet else 0)):
             leg = max(0, min(10, round(level + trend * offset / DAYS + rng.uniform(-1, 1))))
             for _ in range(2 if rng.random() < 0.2 else 1):
-                checkins.append({
-                    "patient_id": patient_id, "recorded_at": now, "received_at": now,
-                    "local_date": start + timedelta(days=offset), "leg_pain": leg,
-                    "back_pain": max(0, leg - 1), "locations": ["buttock"], "side": "left",
-                    "sensations": ["tingling"], "sitting_minutes": rng.randint(60, 600),
-                    "red_flag_answers": NO_FLAGS, "has_red_flag": False})
+                checkins.append(
+                    {
+                        "patient_id": patient_id,
+                        "recorded_at": now,
+                        "received_at": now,
+                        "local_date": start + timedelta(days=offset),
+                        "leg_pain": leg,
+                        "back_pain": max(0, leg - 1),
+                        "locations": ["buttock"],
+                        "side": "left",
+                        "sensations": ["tingling"],
+                        "sitting_minutes": rng.randint(60, 600),
+                        "red_flag_answers": NO_FLAGS,
+                        "has_red_flag": False,
+                    }
+                )
         for exercise_id in exercises:
-            assignments.append({"patient_id": patient_id, "exercise_id": exercise_id,
-                                "times_per_day": 2, "days_per_week": 7,
-                                "start_date": start, "created_at": now, "updated_at": now})
+            assignments.append(
+                {
+                    "patient_id": patient_id,
+                    "exercise_id": exercise_id,
+                    "times_per_day": 2,
+                    "days_per_week": 7,
+                    "start_date": start,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
     db.session.execute(insert(CheckIn), checkins)
     db.session.execute(insert(Assignment), assignments)
-    rows = db.session.execute(select(Assignment.id, Assignment.patient_id).join(
-        User, User.id == Assignment.patient_id).where(User.clinic_id == clinic.id)).all()
+    rows = db.session.execute(
+        select(Assignment.id, Assignment.patient_id)
+        .join(User, User.id == Assignment.patient_id)
+        .where(User.clinic_id == clinic.id)
+    ).all()
     completions = []
     for assignment_id, patient_id in rows:
         adherence = rng.random()
         for offset in range(60):
             for _ in range(2):
                 if rng.random() < adherence:
-                    completions.append({"assignment_id": assignment_id,
-                                        "patient_id": patient_id, "completed_at": now,
-                                        "local_date": today - timedelta(days=offset)})
+                    completions.append(
+                        {
+                            "assignment_id": assignment_id,
+                            "patient_id": patient_id,
+                            "completed_at": now,
+                            "local_date": today - timedelta(days=offset),
+                        }
+                    )
     db.session.execute(insert(Completion), completions)
-    alerts = [{"patient_id": p, "kind": rng.choice(list(AlertKind)), "details": {},
-               "created_at": now} for p in rng.sample(patients, max(1, size // 20))]
+    alerts = [
+        {"patient_id": p, "kind": rng.choice(list(AlertKind)), "details": {}, "created_at": now}
+        for p in rng.sample(patients, max(1, size // 20))
+    ]
     db.session.execute(insert(Alert), alerts)
     db.session.commit()
     return practitioner
@@ -111,9 +172,11 @@ def seed(size: int, rng: random.Random, today: date) -> User:
 
 def measure(app, practitioner_email: str, runs: int) -> dict:
     client = app.test_client()
-    response = client.post("/api/auth/login", json={"email": practitioner_email,
-                                                    "password": PASSWORD},
-                           headers={"X-Requested-With": "between"})
+    response = client.post(
+        "/api/auth/login",
+        json={"email": practitioner_email, "password": PASSWORD},
+        headers={"X-Requested-With": "between"},
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     queries = 0
 
@@ -144,8 +207,9 @@ def measure(app, practitioner_email: str, runs: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--keep", metavar="DIR",
-                        help="keep the seeded database in DIR and reuse it on the next run")
+    parser.add_argument(
+        "--keep", metavar="DIR", help="keep the seeded database in DIR and reuse it on the next run"
+    )
     args = parser.parse_args()
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as scratch:
@@ -163,14 +227,20 @@ def main() -> int:
                 for size in SIZES:
                     seed(size, rng, date.today())
             total = db.session.query(CheckIn).count()
-        print(f"{'reused' if seeded else 'seeded'} {sum(SIZES)} patients, {total:,} check-ins "
-              f"in {time.perf_counter() - began:.1f} s (SQLite)\n")
-        print(f"{'patients':>9} {'list (ms)':>10} {'no-op (ms)':>11} {'ratio':>7} {'SQL queries':>12}")
+        print(
+            f"{'reused' if seeded else 'seeded'} {sum(SIZES)} patients, {total:,} check-ins "
+            f"in {time.perf_counter() - began:.1f} s (SQLite)\n"
+        )
+        print(
+            f"{'patients':>9} {'list (ms)':>10} {'no-op (ms)':>11} {'ratio':>7} {'SQL queries':>12}"
+        )
         results = {}
         for size in SIZES:
             r = results[size] = measure(app, practitioners[size], args.runs)
-            print(f"{size:>9} {r['list_ms']:>10.1f} {r['noop_ms']:>11.2f} "
-                  f"{r['list_ms'] / r['noop_ms']:>7.0f} {r['queries']:>12}")
+            print(
+                f"{size:>9} {r['list_ms']:>10.1f} {r['noop_ms']:>11.2f} "
+                f"{r['list_ms'] / r['noop_ms']:>7.0f} {r['queries']:>12}"
+            )
         counts = {r["queries"] for r in results.values()}
         if len(counts) != 1:
             print("\nFAIL: the number of queries grows with the number of patients")

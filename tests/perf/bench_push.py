@@ -16,6 +16,7 @@ is not the bottleneck):
 then the same a) and b) against a push service that takes --latency-ms to answer, which is
 what a real one over the internet does.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,16 @@ def free_port() -> int:
 
 def start_standin(latency: float, verify: bool) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    args = [sys.executable, "-m", "backend.push.standin", "--port", str(port), "--fast",
-            "--latency", str(latency)]
+    args = [
+        sys.executable,
+        "-m",
+        "backend.push.standin",
+        "--port",
+        str(port),
+        "--fast",
+        "--latency",
+        str(latency),
+    ]
     if not verify:
         args.append("--no-vapid")
     process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -75,9 +84,10 @@ def make_app(database_url: str | None, instance: Path):
 
     url = database_url or f"sqlite:///{instance / 'bench.sqlite3'}"
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "PUSH_ALLOW_LOOPBACK": True,
-                       "VAPID_SUBJECT": SUBJECT})
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "PUSH_ALLOW_LOOPBACK": True, "VAPID_SUBJECT": SUBJECT}
+    )
 
 
 def fill_outbox(app, origin: str, count: int, keys: dict, run: str) -> None:
@@ -98,17 +108,37 @@ def fill_outbox(app, origin: str, count: int, keys: dict, run: str) -> None:
         clinic = Clinic(name="Bench clinic")
         db.session.add(clinic)
         db.session.flush()
-        users = [{"clinic_id": clinic.id, "role": Role.PATIENT, "email": f"{run}-{i}@bench.test",
-                  "display_name": f"Patient {i}", "timezone": "UTC", "active": True,
-                  "session_version": 1, "created_at": now} for i in range(count)]
+        users = [
+            {
+                "clinic_id": clinic.id,
+                "role": Role.PATIENT,
+                "email": f"{run}-{i}@bench.test",
+                "display_name": f"Patient {i}",
+                "timezone": "UTC",
+                "active": True,
+                "session_version": 1,
+                "created_at": now,
+            }
+            for i in range(count)
+        ]
         db.session.execute(insert(User), users)
         ids = db.session.scalars(db.select(User.id).where(User.email.like(f"{run}-%"))).all()
-        db.session.execute(insert(PushSubscription), [
-            {"user_id": uid, "endpoint": f"{origin}/push/{run}-{uid}", "p256dh": keys["p256dh"],
-             "auth": keys["auth"], "created_at": now} for uid in ids])
+        db.session.execute(
+            insert(PushSubscription),
+            [
+                {
+                    "user_id": uid,
+                    "endpoint": f"{origin}/push/{run}-{uid}",
+                    "p256dh": keys["p256dh"],
+                    "auth": keys["auth"],
+                    "created_at": now,
+                }
+                for uid in ids
+            ],
+        )
         rows = [outbox._row(uid, "checkin", f"{uid}:checkin:{run}", now) for uid in ids]
         for start in range(0, len(rows), 500):
-            outbox.insert_if_absent(rows[start:start + 500])
+            outbox.insert_if_absent(rows[start : start + 500])
         db.session.commit()
 
 
@@ -131,12 +161,23 @@ def naive(app, origin: str, count: int, keys: dict) -> float:
     from pywebpush import webpush
 
     key_file = Path(app.instance_path) / "vapid_private.pem"
-    payload = json.dumps({"title": "Daily check-in", "body": "How are you today?",
-                          "url": "/app/#/checkin", "tag": "checkin"})
+    payload = json.dumps(
+        {
+            "title": "Daily check-in",
+            "body": "How are you today?",
+            "url": "/app/#/checkin",
+            "tag": "checkin",
+        }
+    )
     started = time.perf_counter()
     for i in range(count):
-        webpush({"endpoint": f"{origin}/push/naive-{i}", "keys": keys}, payload,
-                vapid_private_key=str(key_file), vapid_claims={"sub": SUBJECT}, ttl=3600)
+        webpush(
+            {"endpoint": f"{origin}/push/naive-{i}", "keys": keys},
+            payload,
+            vapid_private_key=str(key_file),
+            vapid_claims={"sub": SUBJECT},
+            ttl=3600,
+        )
     return count / (time.perf_counter() - started)
 
 
@@ -159,16 +200,16 @@ def requeue(app, origin: str, count: int) -> None:
 
     with app.app_context():
         db.session.execute(db.delete(OutboxMessage))
-        keep = db.session.scalars(db.select(PushSubscription).order_by(PushSubscription.id)
-                                  .limit(count)).all()
-        db.session.execute(db.delete(PushSubscription).where(
-            PushSubscription.id > keep[-1].id))
+        keep = db.session.scalars(
+            db.select(PushSubscription).order_by(PushSubscription.id).limit(count)
+        ).all()
+        db.session.execute(db.delete(PushSubscription).where(PushSubscription.id > keep[-1].id))
         now = utcnow()
         for sub in keep:
             sub.endpoint = f"{origin}/push/slow-{sub.user_id}"
         rows = [outbox._row(sub.user_id, "checkin", f"{sub.user_id}:slow", now) for sub in keep]
         for start in range(0, len(rows), 500):
-            outbox.insert_if_absent(rows[start:start + 500])
+            outbox.insert_if_absent(rows[start : start + 500])
         db.session.commit()
 
 
@@ -189,22 +230,34 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         app = make_app(args.database_url, Path(tmp))
-        print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, "
-              f"cores: {os.cpu_count()}", flush=True)
+        print(
+            f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, "
+            f"cores: {os.cpu_count()}",
+            flush=True,
+        )
 
         process, origin = start_standin(0.0, args.verify)
         try:
             fill_outbox(app, origin, args.messages, keys, "fast")
             results["a"] = ours(app, args.messages)
-            print(f"a) our sender, outbox to stand-in:   {results['a']:8.0f} msg/s "
-                  f"({args.messages} messages)", flush=True)
+            print(
+                f"a) our sender, outbox to stand-in:   {results['a']:8.0f} msg/s "
+                f"({args.messages} messages)",
+                flush=True,
+            )
             results["b"] = naive(app, origin, args.naive, keys)
-            print(f"b) naive pywebpush.webpush() loop:    {results['b']:8.0f} msg/s "
-                  f"({args.naive} messages)", flush=True)
+            print(
+                f"b) naive pywebpush.webpush() loop:    {results['b']:8.0f} msg/s "
+                f"({args.naive} messages)",
+                flush=True,
+            )
             results["c"] = encryption_only(3_000, keys)
             print(f"c) encryption only (the limit):       {results['c']:8.0f} msg/s", flush=True)
-            print(f"   a/b = {results['a'] / results['b']:.1f}x   a/c = "
-                  f"{results['a'] / results['c']:.0%} of the encryption limit", flush=True)
+            print(
+                f"   a/b = {results['a'] / results['b']:.1f}x   a/c = "
+                f"{results['a'] / results['c']:.0%} of the encryption limit",
+                flush=True,
+            )
             assert stand_in_count(origin) == args.messages + args.naive
         finally:
             process.terminate()
@@ -219,9 +272,12 @@ def main() -> None:
                 naive_count = max(20, min(args.naive, 200))
                 slow_ours = ours(app, slow_messages)
                 slow_naive = naive(app, origin, naive_count, keys)
-                print(f"with {args.latency_ms:.0f} ms push-service latency: ours {slow_ours:.0f} "
-                      f"msg/s ({slow_messages}), naive {slow_naive:.0f} msg/s ({naive_count}), "
-                      f"a/b = {slow_ours / slow_naive:.1f}x", flush=True)
+                print(
+                    f"with {args.latency_ms:.0f} ms push-service latency: ours {slow_ours:.0f} "
+                    f"msg/s ({slow_messages}), naive {slow_naive:.0f} msg/s ({naive_count}), "
+                    f"a/b = {slow_ours / slow_naive:.1f}x",
+                    flush=True,
+                )
             finally:
                 process.terminate()
                 process.wait()
