@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import queue
 import threading
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -166,6 +167,38 @@ class Sender:
             return list(await asyncio.gather(*(self._send(push) for push in pushes)))
 
         return self._run(every())
+
+    def answers(self, pushes: list[Push]) -> Iterator[list[tuple[int, Outcome]]]:
+        """Send every push at once and yield answers as they arrive: each time, all that
+        came in since the last (index into ``pushes``, outcome), so the caller can record
+        them while the rest are still in flight."""
+        arrived: queue.SimpleQueue[tuple[int, Outcome]] = queue.SimpleQueue()
+
+        async def one(index: int, push: Push) -> None:
+            try:
+                outcome = await self._send(push)
+            except Exception as exc:  # never leave the caller waiting for an answer
+                log.exception("push to %s failed unexpectedly", origin_of(push.endpoint))
+                outcome = Outcome("retry", detail=f"{type(exc).__name__} while sending")
+            arrived.put((index, outcome))
+
+        async def every() -> None:
+            await asyncio.gather(*(one(i, push) for i, push in enumerate(pushes)))
+
+        done = asyncio.run_coroutine_threadsafe(every(), self._loop)
+        try:
+            remaining = len(pushes)
+            while remaining:
+                batch = [arrived.get()]
+                while True:
+                    try:
+                        batch.append(arrived.get_nowait())
+                    except queue.Empty:
+                        break
+                remaining -= len(batch)
+                yield batch
+        finally:
+            done.result()
 
     async def _send(self, push: Push) -> Outcome:
         headers = {
