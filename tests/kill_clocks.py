@@ -239,21 +239,18 @@ def one_round(app: Flask, service: StandIn, clocks: Clocks, phones: dict, number
         mine = [tag for key, tag in tags_per_key.items() if keys[key] == patient_id]
         for phone in devices:
             got = [
-                r
+                (r.payload["tag"], r.at)
                 for r in service.received[phone.token][before.get(phone.token, 0) :]
                 if isinstance(r.payload, dict)
             ]
             figures.received += len(got)
-            counts = Counter(r.payload["tag"] for r in got)  # type: ignore[index]
+            counts = Counter(tag for tag, _at in got)
             figures.repeated += sum(n - 1 for n in counts.values())
             figures.missing += sum(1 for tag in mine if tag not in counts)
             # One reminder under two tags would show twice; the tag is the occurrence's own.
             figures.shown_twice += sum(1 for tag in counts if tag not in mine)
             for tag in mine:
-                first = min(
-                    (r.at for r in got if r.payload["tag"] == tag),  # type: ignore[index]
-                    default=None,
-                )
+                first = min((at for seen, at in got if seen == tag), default=None)
                 if first is not None:
                     latest = max(latest, first - due_at.timestamp())
     figures.latest_seconds = round(latest, 1)
