@@ -48,6 +48,10 @@ def test_the_minute_job_coalesces_and_never_overlaps(app):
     assert reminders.misfire_grace_time == 120
     assert reminders.args == (app,)
     assert "second='0'" in str(reminders.trigger)
+    # Between ticks, every 10 s, a dead clock's batch (its 30 s lease lapsed) is taken over.
+    take_over = jobs["take-over"]
+    assert take_over.coalesce is True and take_over.max_instances == 1
+    assert "second='10,20,30,40,50'" in str(take_over.trigger)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
