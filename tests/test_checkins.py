@@ -20,7 +20,7 @@ def patient_api(api, factory):
 
 def count(model) -> int:
     db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(model))
+    return db.session.execute(select(func.count()).select_from(model)).scalar_one()
 
 
 def test_a_check_in_is_stored_with_every_field(patient_api):

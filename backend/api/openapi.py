@@ -7,7 +7,8 @@ import re
 from flask import Flask
 from pydantic import BaseModel
 
-from .routing import ANY_USER, Operation
+from ..models import Role
+from .routing import OPERATIONS, Operation
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -70,7 +71,7 @@ def _operation(op: Operation, params: list[dict], components: dict) -> dict:
     }
     out["responses"] = {str(op.status): ok, "4XX": error}
     out["security"] = [] if op.role is None else [{"session": []}]
-    if op.role not in (None, ANY_USER):
+    if isinstance(op.role, Role):
         out["description"] = f"For {op.role.value}s only."
     return out
 
@@ -79,7 +80,8 @@ def build(app: Flask) -> dict:
     components: dict = {"Error": ERROR_SCHEMA}
     paths: dict = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        op = getattr(app.view_functions.get(rule.endpoint), "openapi", None)
+        view = app.view_functions.get(rule.endpoint)
+        op = OPERATIONS.get(view) if view else None
         if op is None:
             continue
         path = PATH_PARAM.sub(r"{\2}", rule.rule)
@@ -92,7 +94,7 @@ def build(app: Flask) -> dict:
             }
             for conv, name in PATH_PARAM.findall(rule.rule)
         ]
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(op, params, components)
     return {
         "openapi": "3.1.0",

@@ -49,6 +49,10 @@ class Operation:
     tags: list[str] = field(default_factory=list)
 
 
+# Each declared view function's operation, for the OpenAPI document.
+OPERATIONS: dict[Callable, Operation] = {}
+
+
 def _dump(result: Any) -> Any:
     if isinstance(result, BaseModel):
         return result.model_dump(mode="json")
@@ -198,7 +202,7 @@ def route(
                 return result
             return jsonify(_dump(result)), status
 
-        wrapper.openapi = operation
+        OPERATIONS[wrapper] = operation
         bp.add_url_rule(rule, view_func=wrapper, methods=methods)
         return wrapper
 

@@ -230,14 +230,14 @@ def export_csv():
                 ],
             )
         )
-    for c in completions:
+    for done in completions:
         writer.writerow(
             map(
                 _safe_cell,
                 [
                     "homework",
-                    c.completed_at.isoformat(),
-                    c.local_date.isoformat(),
+                    done.completed_at.isoformat(),
+                    done.local_date.isoformat(),
                     None,
                     None,
                     None,
@@ -245,9 +245,9 @@ def export_csv():
                     None,
                     None,
                     None,
-                    c.assignment.exercise.name,
-                    c.feeling,
-                    c.note,
+                    done.assignment.exercise.name,
+                    done.feeling,
+                    done.note,
                 ],
             )
         )
