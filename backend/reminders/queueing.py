@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import exists, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..database import writing
 from ..extensions import db
@@ -44,10 +45,10 @@ def insert_if_absent(rows: list[dict]) -> int:
     """
     if not rows:
         return 0
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    # The two dialects' INSERTs have the same ON CONFLICT API but are different classes.
+    insert = (
+        postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    )
     inserted = 0
     for start in range(0, len(rows), INSERT_CHUNK):
         stmt = (
