@@ -11,6 +11,7 @@ push (tests/perf/bench_push.py measures both).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 import queue
@@ -168,13 +169,23 @@ class Sender:
 
         return self._run(every())
 
-    def answers(self, pushes: list[Push]) -> Iterator[list[tuple[int, Outcome]]]:
-        """Send every push at once and yield answers as they arrive: each time, all that
-        came in since the last (index into ``pushes``, outcome), so the caller can record
-        them while the rest are still in flight."""
+    def answers(
+        self, pushes: list[Push], window: int | None = None
+    ) -> Iterator[list[tuple[int, Outcome]]]:
+        """Send every push and yield answers as they arrive: each time, all that came in
+        since the last (index into ``pushes``, outcome), for the caller to record.
+
+        At most ``window`` pushes (default: ``workers``) are out and not yet recorded: a
+        push's place is given to the next one only when the caller asks for more answers,
+        having recorded these. A sender killed at any moment has thus sent at most
+        ``window`` pushes that its records do not show.
+        """
         arrived: queue.SimpleQueue[tuple[int, Outcome]] = queue.SimpleQueue()
+        ready = threading.Event()
+        places: list[asyncio.Semaphore] = []
 
         async def one(index: int, push: Push) -> None:
+            await places[0].acquire()
             try:
                 outcome = await self._send(push)
             except Exception as exc:  # never leave the caller waiting for an answer
@@ -183,9 +194,12 @@ class Sender:
             arrived.put((index, outcome))
 
         async def every() -> None:
+            places.append(asyncio.Semaphore(window or self.workers))
+            ready.set()
             await asyncio.gather(*(one(i, push) for i, push in enumerate(pushes)))
 
         done = asyncio.run_coroutine_threadsafe(every(), self._loop)
+        finished = False
         try:
             remaining = len(pushes)
             while remaining:
@@ -197,8 +211,18 @@ class Sender:
                         break
                 remaining -= len(batch)
                 yield batch
+                # The caller has recorded this batch: as many new pushes may go out.
+                ready.wait()
+                for _ in batch:
+                    self._loop.call_soon_threadsafe(places[0].release)
+            finished = True
         finally:
-            done.result()
+            if not finished:  # the caller could not record: send nothing more
+                done.cancel()
+            try:
+                done.result()
+            except concurrent.futures.CancelledError:
+                pass
 
     async def _send(self, push: Push) -> Outcome:
         headers = {
