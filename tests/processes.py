@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -50,7 +51,7 @@ def wait_until_answering(url: str, process: subprocess.Popen, timeout: float = 6
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            out, err = process.communicate()
+            out, err = process.communicate() if process.stdout else ("", "")
             raise AssertionError(f"exited with {process.returncode}:\n{out}\n{err}")
         try:
             urllib.request.urlopen(url, timeout=2).close()
@@ -112,15 +113,26 @@ def stop(process: subprocess.Popen, timeout: float = 40.0) -> None:
 
 @contextmanager
 def serving(env: dict, *args: str, port: int | None = None):
-    """``between serve`` on a free port, answering; stopped afterwards. Yields (process, url)."""
+    """``between serve`` on a free port, answering; stopped afterwards. Yields (process, url).
+
+    Its output goes to a file, never to an unread pipe: a full pipe would block gunicorn's
+    access log and with it every request.
+    """
     port = port or free_port()
-    process = between("serve", "--port", str(port), *args, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_answering(f"{url}/login", process)
-        yield process, url
-    finally:
-        stop(process)
+    with tempfile.TemporaryFile("w+") as log:
+        process = between(
+            "serve", "--port", str(port), *args, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            try:
+                wait_until_answering(f"{url}/login", process)
+            except AssertionError as exc:
+                log.seek(0)
+                raise AssertionError(f"{exc}\n{log.read()[-5000:]}") from None
+            yield process, url
+        finally:
+            stop(process)
 
 
 def fresh_database(database_url: str, tmp_path: Path, name: str) -> str:
