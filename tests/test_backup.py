@@ -68,16 +68,18 @@ def test_a_backup_under_write_load_restores_every_confirmed_entry(tmp_path):
             text=True,
         )
         confirmed: list[tuple[int, float]] = []
+        output = writer.stdout
+        assert output is not None
 
         def read():
-            for line in writer.stdout:
+            for line in output:
                 if line.startswith("confirmed"):
                     _, entry_id, at = line.split()
                     confirmed.append((int(entry_id), float(at)))
 
         reader = threading.Thread(target=read, daemon=True)
         try:
-            assert writer.stdout.readline().strip() == "ready"
+            assert output.readline().strip() == "ready"
             reader.start()
             while len(confirmed) < 30:
                 assert writer.poll() is None

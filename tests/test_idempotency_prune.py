@@ -17,7 +17,7 @@ from tests.conftest import checkin_body, new_key
 
 def count(model) -> int:
     db.session.remove()
-    return db.session.scalar(select(func.count()).select_from(model))
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def test_answers_outlive_every_replay_the_api_would_accept(api, factory, monkeypatch):

@@ -112,6 +112,7 @@ def test_serve_on_every_interface_gives_phones_the_lan_address(env):
         pytest.skip("this machine has no network address besides loopback")
     port = free_port()
     process = between("serve", "--host", "0.0.0.0", "--port", str(port), env=env)
+    assert process.stdout is not None
     try:
         deadline = time.monotonic() + 60
         lines: list[str] = []
@@ -174,7 +175,7 @@ def test_stop_all_kills_a_child_that_ignores_sigterm(monkeypatch):
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert stubborn.stdout.readline().strip() == "ready"
+    assert stubborn.stdout is not None and stubborn.stdout.readline().strip() == "ready"
     serve.stop_all({"stubborn": stubborn})
     assert stubborn.returncode == -signal.SIGKILL
 

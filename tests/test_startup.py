@@ -43,7 +43,7 @@ def shipped_counts(url: str) -> tuple[int, int]:
             [version] = conn.execute(text("SELECT version_num FROM alembic_version")).all()
     finally:
         engine.dispose()
-    assert version
+    assert version and exercises is not None and questionnaires is not None
     return exercises, questionnaires
 
 
