@@ -76,21 +76,37 @@ def test_sigterm_to_serve_alone_stops_the_web_server_and_the_clock(env):
         assert not [pid for pid in children if alive(pid)]
 
 
-def test_a_child_that_dies_stops_the_group_and_the_exit_code_says_so(env):
-    """A clock killed by the kernel (out of memory, say) takes the group down with a
-    non-zero exit, so the supervisor restarts everything instead of running without
-    reminders."""
+@pytest.mark.parametrize(
+    ("child", "how"),
+    [
+        ("backend.cli clock", signal.SIGKILL),
+        ("gunicorn", signal.SIGKILL),
+        ("gunicorn", signal.SIGTERM),
+    ],
+)
+def test_a_child_that_stops_stops_the_group_and_the_exit_code_says_so(env, child, how):
+    """A clock or web server killed by the kernel (out of memory, say) or stopped on its
+    own takes the group down with a non-zero exit, so the supervisor restarts everything
+    instead of running without reminders or without a web server."""
     with serving(env) as (process, _url):
-        children = descendants(process.pid)
-        [clock] = [pid for pid in children if "clock" in _cmdline(pid)]
-        serve_children = children - {clock}
-
-        os.kill(clock, signal.SIGKILL)
-        assert process.wait(timeout=40) != 0
+        children = {pid: _cmdline(pid) for pid in descendants(process.pid)}
+        # The child itself: the one whose parent is serve (gunicorn's workers are below it).
+        [target] = [
+            pid
+            for pid, command in children.items()
+            if child in command and pid not in _grandchildren(process.pid)
+        ]
+        os.kill(target, how)
+        assert process.wait(timeout=40) not in (0, None)
         deadline = time.monotonic() + 10
-        while any(alive(pid) for pid in serve_children) and time.monotonic() < deadline:
+        while any(alive(pid) for pid in children) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not [pid for pid in serve_children if alive(pid)]
+        assert not [pid for pid in children if alive(pid)]
+
+
+def _grandchildren(pid: int) -> set[int]:
+    everyone = descendants(pid)
+    return set().union(*(descendants(child) for child in everyone))
 
 
 def test_a_second_serve_on_a_port_in_use_exits_non_zero_and_starts_nothing(env, tmp_path):
