@@ -16,10 +16,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from backend.backup import BackupError, make_backup
 from backend.demo import DEMO_PASSWORD
-from tests.processes import ROOT, between, between_env, serving, stop
+from tests.processes import ROOT, between, between_env, drop_schema, fresh_database, serving, stop
 
 PATIENT = "ana@demo.between.example"
 DOUBLINGS = 9  # the demo's check-ins copied 2**9 times: a database of some tens of MB
@@ -136,20 +137,30 @@ def test_backup_refuses_a_folder_that_is_not_empty(tmp_path):
         make_backup(f"sqlite:///{tmp_path / 'db.sqlite3'}", tmp_path, tmp_path / "backup")
 
 
-def test_postgresql_backup_runs_pg_dump_or_explains_it(tmp_path, monkeypatch, database_url):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only")
+@pytest.mark.postgres
+def test_postgresql_backup_runs_pg_dump_or_explains_it(tmp_path, monkeypatch, postgres_url):
+    database_url = postgres_url.replace("postgresql://", "postgresql+psycopg://", 1)
     instance = tmp_path / "instance"
     instance.mkdir()
     (instance / "secret_key").write_text("k" * 48)
-    if shutil.which("pg_dump"):
-        backup = make_backup(database_url, instance, tmp_path / "backup")
-        assert backup.database.name == "between.dump" and backup.size > 0
-        assert mode(backup.database) == 0o600 and backup.keys == ["secret_key"]
-        listing = subprocess.run(
-            ["pg_restore", "--list", str(backup.database)], capture_output=True, text=True
-        )
-        assert listing.returncode == 0 and "check_in" in listing.stdout
+    fresh_database(database_url, tmp_path, "backup_probe")
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE backup_probe.entry (id integer primary key)"))
+            conn.execute(text("INSERT INTO backup_probe.entry VALUES (1)"))
+        if shutil.which("pg_dump"):
+            backup = make_backup(database_url, instance, tmp_path / "backup")
+            assert backup.database.name == "between.dump" and backup.size > 0
+            assert mode(backup.database) == 0o600 and backup.keys == ["secret_key"]
+            listing = subprocess.run(
+                ["pg_restore", "--list", str(backup.database)], capture_output=True, text=True
+            )
+            assert listing.returncode == 0
+            assert "TABLE DATA backup_probe entry" in listing.stdout
+    finally:
+        engine.dispose()
+        drop_schema(database_url, "backup_probe")
     monkeypatch.setattr(shutil, "which", lambda _name: None)
     with pytest.raises(BackupError, match="pg_restore"):
         make_backup(database_url, instance, tmp_path / "explained")

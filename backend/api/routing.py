@@ -22,12 +22,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -180,7 +181,7 @@ def prune_answers(now: datetime | None = None) -> int:
         .where(IdempotentRequest.created_at < cutoff)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return cast(CursorResult, result).rowcount  # a DELETE gives a CursorResult
 
 
 def route(
