@@ -4,6 +4,7 @@ between serve [--demo]   migrate, seed, then run the web server and the clock to
                          (--demo: also a local push service for the demo patients' phones)
 between demo             seed the demo clinic and print how to log in
 between clock            the reminder scheduler (one process; the Procfile's clock)
+between clinic create    create a clinic and print its owner's one-time link
 between db upgrade       apply migrations (Flask-Migrate)
 """
 
@@ -87,6 +88,10 @@ def serve_command(demo: bool, host: str, port: int, workers: int, push_port: int
         for email, inbox in give_demo_phones(push_origin).items():
             click.echo(f"  Pushes to {email}'s demo phone: {inbox}")
         click.echo("")
+    else:
+        from .clinic.cli import announce_setup_link
+
+        announce_setup_link()
     helpers.append(subprocess.Popen([sys.executable, "-m", "backend.cli", "clock"], env=env))
     try:
         subprocess.run(
@@ -136,7 +141,9 @@ def clock_command():
 
 
 def init_app(app: Flask) -> None:
-    for command in (demo_command, serve_command, clock_command):
+    from .clinic.cli import clinic_cli
+
+    for command in (demo_command, serve_command, clock_command, clinic_cli):
         app.cli.add_command(command)
 
 

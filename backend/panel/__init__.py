@@ -16,5 +16,6 @@ from . import (  # noqa: E402,F401  (registers the routes)
     homework,
     invites,
     questionnaires,
+    team,
     views,
 )

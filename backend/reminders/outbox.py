@@ -205,22 +205,10 @@ def preferences_for(user: User) -> ReminderPreference:
 
 
 def default_preferences(user: User) -> ReminderPreference:
-    return ReminderPreference(
-        user_id=user.id,
-        timezone=user.timezone or "UTC",
-        checkin_enabled=True,
-        checkin_time=time(20, 0),
-        days=[1, 2, 3, 4, 5, 6, 7],
-        homework_enabled=True,
-        homework_times=["09:00"],
-        sitting_breaks_enabled=False,
-        sitting_start=time(9, 0),
-        sitting_end=time(17, 0),
-        sitting_interval_minutes=45,
-        appointment_enabled=True,
-        quiet_start=time(22, 0),
-        quiet_end=time(7, 0),
-    )
+    """The clinic's defaults for a new patient (one home: ``reminders.defaults``)."""
+    from .defaults import new_preferences
+
+    return new_preferences(user)
 
 
 def enqueue_due(now: datetime | None = None, lookback: timedelta = LOOKBACK) -> int:
