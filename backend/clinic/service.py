@@ -122,6 +122,7 @@ def create_clinic(
         email=email,
         display_name=owner_name or email.split("@")[0],
         timezone=timezone,
+        session_version=1,  # set now: the column default only comes at the flush
     )
     if owner_password is not None:
         set_password(owner, owner_password)
