@@ -9,17 +9,18 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 from functools import cache
+from typing import cast
 from zoneinfo import available_timezones
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from ..auth.service import _token_hash, create_invite, normalize_email, set_password
 from ..extensions import db
 from ..mail import mail_configured
 from ..models import Clinic, Invite, Role, SetupLink, User, utcnow
 from . import mail
-from .countries import COUNTRIES, country
+from .countries import country
 
 SETUP_LIFETIME = timedelta(hours=1)
 
@@ -71,11 +72,12 @@ def use_setup_link(link: SetupLink, clinic: Clinic) -> None:
     same link, one wins and the other gets LinkInvalid (and its clinic is rolled back).
     """
     now = utcnow()
-    won = db.session.execute(
+    result = db.session.execute(
         update(SetupLink)
         .where(SetupLink.id == link.id, SetupLink.used_at.is_(None))
         .values(used_at=now, clinic_id=clinic.id)
-    ).rowcount
+    )
+    won = cast(CursorResult, result).rowcount
     if won != 1:
         raise LinkInvalid()
     db.session.execute(update(SetupLink).where(SetupLink.used_at.is_(None)).values(used_at=now))
@@ -213,10 +215,3 @@ def set_practitioner_active(practitioner: User, active: bool) -> None:
 
 def set_lead(patient: User, practitioner: User) -> None:
     patient.practitioner_id = practitioner.id
-
-
-# -- settings ------------------------------------------------------------------------------
-
-
-def country_choices() -> list[str]:
-    return list(COUNTRIES)

@@ -165,6 +165,7 @@ def set_lead(patient_id: int):
     team = {str(m.id): m for m in service.team(current_user.clinic_id) if m.active}
     chosen = form.choice("practitioner_id", "Lead practitioner", team)
     form.done()
+    assert chosen is not None  # else done() raised
     lead = team[chosen]
     service.set_lead(patient, lead)
     audit.record("patient.lead", patient, target=f"patient:{patient.id}", lead=lead.id)
