@@ -415,3 +415,64 @@ def test_the_demo_practitioner_owns_the_demo_clinic(app):
 
 def test_factory_password_still_logs_in(api, owner):
     assert api.login(owner, PASSWORD).status_code == 200
+
+
+def test_a_setup_link_used_by_two_forms_at_once_makes_one_clinic(app, capsys):
+    token = _setup_token(app, capsys)
+    first, second = service.open_setup_link(token), service.open_setup_link(token)
+    with app.test_request_context():
+        owner = service.create_clinic(
+            name="A", country_code="GB", timezone="UTC", owner_email="a@a.example"
+        )
+        service.use_setup_link(first, owner.clinic)
+        db.session.commit()
+        late = service.create_clinic(
+            name="B", country_code="GB", timezone="UTC", owner_email="b@b.example"
+        )
+        with pytest.raises(service.LinkInvalid):
+            service.use_setup_link(second, late.clinic)
+        db.session.rollback()
+    assert [c.name for c in db.session.scalars(select(Clinic))] == ["A"]
+
+
+@pytest.mark.parametrize("problem", ["used", "expired", "deactivated", "forged", "patients"])
+def test_a_join_link_that_no_longer_works_gets_a_clear_page(app, owner, factory, problem):
+    from backend.auth.service import create_invite
+    from backend.models import Invite
+
+    kim = factory.practitioner(owner.clinic, password_hash=None, display_name="Kim Park")
+    with app.test_request_context():
+        token = create_invite(kim, owner)
+        db.session.commit()
+    if problem == "used":
+        joining = ApiClient(app.test_client())
+        form = {"display_name": "Kim", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+        assert _post_form(joining, f"/join/{token}", form).status_code == 303
+    elif problem == "expired":
+        db.session.scalar(select(Invite)).expires_at = utcnow() - timedelta(seconds=1)
+    elif problem == "deactivated":
+        service.set_practitioner_active(kim, False)
+    elif problem == "forged":
+        token = token[:-4] + "AAAA"
+    elif problem == "patients":  # a patient's link does not open the team's page
+        patient = factory.patient(owner, password_hash=None)
+        with app.test_request_context():
+            token = create_invite(patient, owner)
+    db.session.commit()
+    before = db.session.scalar(select(User.password_hash).filter_by(id=kim.id))
+    api = ApiClient(app.test_client())
+    page = api.get(f"/join/{token}")
+    assert page.status_code == 404 and "no longer works" in page.get_data(as_text=True)
+    response = api.client.post(
+        f"/join/{token}",
+        data={
+            "display_name": "Mallory",
+            "password": "another long password",
+            "confirm": "another long password",
+            "csrf_token": api.form_token("/login"),
+        },
+    )
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.scalar(select(User.password_hash).filter_by(id=kim.id)) == before
+    assert "Mallory" not in [u.display_name for u in db.session.scalars(select(User))]

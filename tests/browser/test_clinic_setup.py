@@ -58,8 +58,11 @@ class Serve:
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
+        # The console script the README runs, from this environment.
+        between = Path(sys.executable).with_name("between")
+        command = [str(between)] if between.exists() else [sys.executable, "-m", "backend.cli"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "backend.cli", "serve", "--port", str(self.port)],
+            [*command, "serve", "--port", str(self.port)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
