@@ -15,7 +15,13 @@ from zoneinfo import available_timezones
 from flask import current_app
 from sqlalchemy import CursorResult, select, update
 
-from ..auth.service import _token_hash, create_invite, normalize_email, set_password
+from ..auth.service import (
+    _token_hash,
+    create_invite,
+    invite_url,
+    normalize_email,
+    set_password,
+)
 from ..extensions import db
 from ..mail import mail_configured
 from ..models import Clinic, Invite, Role, SetupLink, User, utcnow
@@ -190,8 +196,6 @@ def send_invite(user: User, inviter: User | None, token: str) -> bool:
     Returns whether it was queued; without ``MAIL_URL`` the panel shows the link instead."""
     if not mail_configured():
         return False
-    from ..auth.service import invite_url
-
     url = join_url(token) if user.is_practitioner else invite_url(token)
     mail.queue_invite(user, inviter, url, key=f"invite:{_token_hash(token)[:40]}")
     return True

@@ -108,7 +108,11 @@ def join(token: str):
             errors = error.fields
         else:
             person.display_name = name
-            auth.accept_invite(token, password, Role.PRACTITIONER)  # commits, logs in
+            try:
+                auth.accept_invite(token, password, Role.PRACTITIONER)  # commits, logs in
+            except auth.InviteInvalid:  # used up by another form in the meantime
+                db.session.rollback()
+                return render_template("clinic/link_invalid.html", setup=False), 404
             return redirect(url_for("panel.index"), code=303)
     return render_template(
         "clinic/join.html",

@@ -111,14 +111,14 @@ def index():
 
 
 def _practitioner_names() -> dict[int, str]:
-    """The clinic's practitioners by id (one query), to name each patient's lead."""
-    return dict(
-        db.session.execute(
-            select(User.id, User.display_name).where(
-                User.clinic_id == current_user.clinic_id, User.role == Role.PRACTITIONER
-            )
-        ).all()
-    )
+    """The clinic's practitioners by id (one query), to name each patient's lead; a lead who
+    left is marked, so that their patients can be handed on."""
+    rows = db.session.execute(
+        select(User.id, User.display_name, User.active).where(
+            User.clinic_id == current_user.clinic_id, User.role == Role.PRACTITIONER
+        )
+    ).all()
+    return {i: name if active else f"{name} (deactivated)" for i, name, active in rows}
 
 
 @bp.get("/patients/<int:patient_id>")
