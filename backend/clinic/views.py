@@ -4,7 +4,7 @@ says so (404) and changes nothing."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user
 
 from ..auth import service as auth
@@ -74,6 +74,10 @@ def setup(token: str):
         else:
             db.session.commit()
             _start_session(owner)
+            flash(
+                f"{owner.clinic.name} is set up. Invite your team here; patients are invited "
+                "from the patients list."
+            )
             return redirect(url_for("panel.team"), code=303)
     home = country(DEFAULT_COUNTRY)
     return render_template(
