@@ -227,7 +227,8 @@ def test_invites_are_emailed_when_mail_is_set_up(app, api, owner):
     mails = {m.to_address: m for m in db.session.scalars(select(MailMessage))}
     assert set(mails) == {"kim@clinic.example", "pat@home.example"}
     kim, pat = mails["kim@clinic.example"], mails["pat@home.example"]
-    assert kim.kind == pat.kind == "invite" and kim.clinic_id == owner.clinic_id
+    assert (kim.kind, pat.kind) == ("practitioner_invite", "patient_invite")
+    assert kim.clinic_id == pat.clinic_id == owner.clinic_id
     assert re.search(r"http://localhost/join/\S+", kim.text_body)
     assert re.search(r"http://localhost/invite/\S+", pat.text_body)
     assert "<a href=" in pat.html_body and owner.clinic.name in pat.subject

@@ -59,7 +59,7 @@ def queue_invite(user: User, inviter: User | None, url: str, key: str) -> None:
         subject=subject,
         text=text,
         html=_html(lines, url, button, closing),
-        kind="invite",
+        kind="practitioner_invite" if user.is_practitioner else "patient_invite",
         key=key,
         clinic_id=user.clinic_id,
     )

@@ -22,10 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import mailserver
 from tests.browser.test_patient_app import quick_checkin
-
-pytest.importorskip("backend.mail.sending")  # the clock's mail sender
-mailserver = pytest.importorskip("tests.mailserver")
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a long new password"
