@@ -216,14 +216,14 @@ def test_invites_are_emailed_when_mail_is_set_up(app, api, owner):
     page = _post_form(
         api, "/panel/team", {"display_name": "Kim Park", "email": "kim@clinic.example"}
     )
-    assert "We emailed the invite to kim@clinic.example" in page.get_data(as_text=True)
+    assert "We are emailing the invite to kim@clinic.example" in page.get_data(as_text=True)
     patient_page = _post_form(
         api,
         "/panel/patients",
         {"display_name": "Pat Jones", "email": "pat@home.example"},
         token_from="/panel/patients/new",
     )
-    assert "We emailed the invite to pat@home.example" in patient_page.get_data(as_text=True)
+    assert "We are emailing the invite to pat@home.example" in patient_page.get_data(as_text=True)
     mails = {m.to_address: m for m in db.session.scalars(select(MailMessage))}
     assert set(mails) == {"kim@clinic.example", "pat@home.example"}
     kim, pat = mails["kim@clinic.example"], mails["pat@home.example"]

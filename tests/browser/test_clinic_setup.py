@@ -162,7 +162,7 @@ def test_a_clinic_sets_up_invites_its_team_and_a_patient_checks_in(chromium, ser
     owner.get_by_label("Name").fill("Kim Park")
     owner.get_by_label("Email").fill("kim@harbour.example")
     owner.get_by_role("button", name="Invite to the team").click()
-    owner.get_by_text("We emailed the invite to kim@harbour.example").wait_for()
+    owner.get_by_text("We are emailing the invite to kim@harbour.example").wait_for()
     join_link = _emailed_link(inbox, "kim@harbour.example", "join")
     assert join_link.startswith(serve.url)
 
@@ -181,7 +181,7 @@ def test_a_clinic_sets_up_invites_its_team_and_a_patient_checks_in(chromium, ser
     kim.get_by_label("Name").fill("Maya Chen")
     kim.get_by_label("Email").fill("maya@home.example")
     kim.get_by_role("button", name="Create invite").click()
-    kim.get_by_text("We emailed the invite to maya@home.example").wait_for()
+    kim.get_by_text("We are emailing the invite to maya@home.example").wait_for()
     invite_link = _emailed_link(inbox, "maya@home.example", "invite")
 
     phone_context = chromium.new_context(
