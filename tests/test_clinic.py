@@ -21,7 +21,7 @@ NEW_PASSWORD = "a long new password"
 
 
 def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def _post_form(api: ApiClient, path: str, data: dict, token_from: str | None = None):

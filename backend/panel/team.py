@@ -8,6 +8,7 @@ Any practitioner of the clinic may change a patient's lead: access stays clinic-
 from __future__ import annotations
 
 import re
+from datetime import time
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -86,6 +87,10 @@ def set_practitioner_active(user_id: int):
     return redirect(url_for("panel.team"), code=303)
 
 
+def _hhmm(moment: time | None) -> str | None:
+    return moment.strftime("%H:%M") if moment is not None else None
+
+
 @bp.get("/clinic")
 @owner_required
 def clinic_settings():
@@ -117,18 +122,12 @@ def save_clinic_settings():
     advice = form.text("same_day_advice", "Same-day advice", 300)
     hours = form.integer("escalation_hours", "Escalation hours", 1, 168, required=True)
     years = form.integer("retention_years", "Retention years", 1, 50, required=True)
-    reminders = {
-        "checkin_enabled": form.flag("checkin_enabled"),
-        "checkin_time": form.clock("checkin_time", "Check-in reminder time", required=True),
-        "homework_enabled": form.flag("homework_enabled"),
-        "homework_time": form.clock("homework_time", "Homework reminder time", required=True),
-        "sitting_breaks_enabled": form.flag("sitting_breaks_enabled"),
-        "appointment_enabled": form.flag("appointment_enabled"),
-        "quiet_start": form.clock("quiet_start", "Quiet hours start"),
-        "quiet_end": form.clock("quiet_end", "Quiet hours end"),
-    }
+    checkin_time = form.clock("checkin_time", "Check-in reminder time", required=True)
+    homework_time = form.clock("homework_time", "Homework reminder time", required=True)
+    quiet_start = form.clock("quiet_start", "Quiet hours start")
+    quiet_end = form.clock("quiet_end", "Quiet hours end")
     form.check(
-        (reminders["quiet_start"] is None) == (reminders["quiet_end"] is None),
+        (quiet_start is None) == (quiet_end is None),
         "Quiet hours",
         "need both a start and an end (or neither)",
     )
@@ -143,11 +142,17 @@ def save_clinic_settings():
     clinic.emergency_number, clinic.same_day_advice = emergency, advice
     clinic.escalation_hours, clinic.retention_years = hours, years
     clinic.two_factor_required = form.flag("two_factor_required")
-    chosen = defaults.for_clinic(clinic)
-    homework_time = reminders.pop("homework_time")
-    for key, value in reminders.items():
-        chosen[key] = value.strftime("%H:%M") if hasattr(value, "strftime") else value
-    chosen["homework_times"] = [homework_time.strftime("%H:%M")]
+    chosen = {
+        **defaults.for_clinic(clinic),
+        "checkin_enabled": form.flag("checkin_enabled"),
+        "checkin_time": _hhmm(checkin_time),
+        "homework_enabled": form.flag("homework_enabled"),
+        "homework_times": [_hhmm(homework_time)],
+        "sitting_breaks_enabled": form.flag("sitting_breaks_enabled"),
+        "appointment_enabled": form.flag("appointment_enabled"),
+        "quiet_start": _hhmm(quiet_start),
+        "quiet_end": _hhmm(quiet_end),
+    }
     # Keep only what differs from the shipped defaults.
     clinic.reminder_defaults = {k: v for k, v in chosen.items() if defaults.SHIPPED[k] != v} or None
     audit.record("clinic.settings", target=f"clinic:{clinic.id}")
