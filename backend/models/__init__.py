@@ -1,7 +1,7 @@
 """All tables, by capability. Import models from here."""
 
 from ._types import UTCDateTime, utcnow
-from .accounts import Clinic, Invite, LoginAttempt, Role, User
+from .accounts import Clinic, Invite, LoginAttempt, Role, SetupLink, User
 from .audit import AuditEvent, IdempotentRequest
 from .checkins import LOCATIONS, RED_FLAGS, SENSATIONS, SIDES, Alert, AlertKind, CheckIn
 from .course import Appointment, AppointmentStatus, Course, Questionnaire, QuestionnaireResponse
@@ -16,6 +16,7 @@ __all__ = [
     "Invite",
     "LoginAttempt",
     "Role",
+    "SetupLink",
     "User",
     "AuditEvent",
     "IdempotentRequest",

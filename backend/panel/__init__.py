@@ -19,5 +19,6 @@ from . import (  # noqa: E402,F401  (registers the routes)
     homework,
     invites,
     questionnaires,
+    team,
     views,
 )

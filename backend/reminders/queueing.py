@@ -29,6 +29,7 @@ from ..models import (
 )
 from ..timeutil import zone
 from . import schedule
+from .defaults import new_preferences
 from .kinds import KINDS, notification, outbox_row
 
 LOOKBACK = timedelta(minutes=15)  # a clock that was down this long still catches up
@@ -96,22 +97,8 @@ def preferences_for(user: User) -> ReminderPreference:
 
 
 def default_preferences(user: User) -> ReminderPreference:
-    return ReminderPreference(
-        user_id=user.id,
-        timezone=user.timezone or "UTC",
-        checkin_enabled=True,
-        checkin_time=time(20, 0),
-        days=[1, 2, 3, 4, 5, 6, 7],
-        homework_enabled=True,
-        homework_times=["09:00"],
-        sitting_breaks_enabled=False,
-        sitting_start=time(9, 0),
-        sitting_end=time(17, 0),
-        sitting_interval_minutes=45,
-        appointment_enabled=True,
-        quiet_start=time(22, 0),
-        quiet_end=time(7, 0),
-    )
+    """The clinic's defaults for a new patient (one home: ``reminders.defaults``)."""
+    return new_preferences(user)
 
 
 def enqueue_due(now: datetime | None = None, lookback: timedelta = LOOKBACK) -> int:
