@@ -9,11 +9,11 @@ from ..api import route
 from ..extensions import db
 from ..models import Alert, AlertKind, Assignment, Completion, Role, utcnow
 from ..timeutil import local_date, today_for
+from ..vocab import WORSE_FEELINGS
 from . import service
 from .schemas import CompletionIn, CompletionOut, HomeworkList
 
 bp = Blueprint("homework", __name__, url_prefix="/api")
-WORSE = {"worse", "spreading"}
 
 
 @route(bp, "/homework", response=HomeworkList, role=Role.PATIENT)
@@ -55,7 +55,7 @@ def complete(assignment_id: int, body: CompletionIn):
     )
     db.session.add(completion)
     db.session.flush()
-    if body.feeling in WORSE:
+    if body.feeling in WORSE_FEELINGS:
         db.session.add(
             Alert(
                 patient_id=current_user.id,

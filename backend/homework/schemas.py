@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
 from ..api.fields import EntryTime
 from ..auth.schemas import Strict
+from ..vocab import FEELINGS
+
+if TYPE_CHECKING:
+    Feeling = str
+else:  # the values live once, in backend/vocab.py
+    Feeling = Literal[tuple(FEELINGS)]
 
 
 class ExerciseOut(BaseModel):
@@ -44,7 +50,7 @@ class HomeworkList(BaseModel):
 
 class CompletionIn(Strict):
     completed_at: EntryTime | None = None
-    feeling: Literal["better", "same", "worse", "spreading"] | None = Field(
+    feeling: Feeling | None = Field(
         None, description="How it felt; 'spreading' = leg pain went further down the leg"
     )
     note: str | None = Field(None, max_length=1000)

@@ -7,10 +7,11 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import vocab
 from ..extensions import db
 from ._types import UTCDateTime, utcnow
 
-FEELINGS = ("better", "same", "worse", "spreading")  # spreading: leg pain went further down
+FEELINGS = tuple(vocab.FEELINGS)  # spreading: leg pain went further down
 
 
 class Exercise(db.Model):

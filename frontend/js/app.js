@@ -7,6 +7,7 @@ import { isLeaving, loadMe, refreshReminders } from "./session.js";
 import { state } from "./state.js";
 import { flush, updateBadge } from "./sync.js";
 import { toast } from "./toast.js";
+import * as update from "./update.js";
 import * as today from "./screens/today.js";
 import * as checkin from "./screens/checkin.js";
 import * as exercise from "./screens/exercise.js";
@@ -107,7 +108,9 @@ async function start() {
   flush(); // entries left from last time go now
   // Registered after the first screen is up, so precaching never competes with it.
   if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("sw.js", { scope: "./" }).catch((err) => console.error("service worker", err));
+    navigator.serviceWorker.register("sw.js", { scope: "./" })
+      .then((registration) => update.watch(registration))
+      .catch((err) => console.error("service worker", err));
   }
   if (state.me && !state.needsLogin && navigator.onLine) refreshReminders();
 }

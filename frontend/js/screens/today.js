@@ -5,9 +5,9 @@ import { navigate } from "../nav.js";
 import { getKept, myQueue } from "../state.js";
 import { submit } from "../sync.js";
 import { toast } from "../toast.js";
+import { FEELINGS, WORSE_FEELINGS } from "../vocab.js";
 
 const Queue = self.BetweenQueue;
-const FEELINGS = [["better", "Better"], ["same", "Same"], ["worse", "Worse"], ["spreading", "Pain spreading"]];
 
 export const WORSE_ADVICE = "Thank you for telling us. Stop this exercise for now: your practitioner " +
   "will see this. If pain spreads further down your leg, or you notice new numbness or weakness, " +
@@ -80,7 +80,7 @@ function homeworkItem(item, pendingCount) {
     button.disabled = false;
     if (chosen) chosen.checked = false;
     if (result.error) toast(result.error.message);
-    else if (body.feeling === "worse" || body.feeling === "spreading") toast(WORSE_ADVICE);
+    else if (WORSE_FEELINGS.includes(body.feeling)) toast(WORSE_ADVICE);
     else toast(result.sent ? "Well done. Saved." : "Saved on this phone. It will be sent when you're online.");
   });
   return h("li", { class: "card homework" },
