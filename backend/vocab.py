@@ -34,6 +34,14 @@ FEELINGS: dict[str, str] = {
 # The feelings that reach the practitioner and pause the exercise until they have looked.
 WORSE_FEELINGS: frozenset[str] = frozenset({"worse", "spreading"})
 
+# What can go wrong at an acupuncture session, noted with the session.
+ADVERSE_EVENTS: dict[str, str] = {
+    "bruising": "Bruising",
+    "bleeding": "Bleeding",
+    "fainting": "Fainting or feeling faint",
+    "lasting_pain": "Pain that lasted after the session",
+}
+
 VOCABULARIES: dict[str, dict[str, str]] = {
     "LOCATIONS": LOCATIONS,
     "SIDES": SIDES,

@@ -21,9 +21,10 @@ def list_homework():
     """Today's homework with its dosage and how often it was done today."""
     today = today_for(current_user.timezone)
     done = service.done_counts(current_user, today)
+    paused = service.paused_ids(current_user.id)
     return HomeworkList(
         items=[
-            service.assignment_out(a, done.get(a.id, 0))
+            service.assignment_out(a, done.get(a.id, 0), a.id in paused)
             for a in service.active_assignments(current_user, today)
         ]
     )

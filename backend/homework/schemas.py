@@ -42,6 +42,11 @@ class AssignmentOut(BaseModel):
     end_date: date | None
     note: str | None
     done_today: int = Field(description="Completions logged today (patient's local date)")
+    paused: bool = Field(
+        False,
+        description="The patient said it made things worse (or pain spread) and the "
+        "practitioner has not looked yet: stop this exercise until they have",
+    )
 
 
 class HomeworkList(BaseModel):

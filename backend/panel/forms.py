@@ -97,6 +97,19 @@ class Form:
             return None
         return value
 
+    def flag(self, name: str) -> bool:
+        """A checkbox: ticked or not."""
+        return (self.data.get(name) or "").strip().lower() in ("1", "on", "true", "yes")
+
+    def several(self, name: str, label: str, choices) -> list[str]:
+        """Ticked checkboxes sharing one name, each one of ``choices``, in their order."""
+        raw = self.data.getlist(name) if hasattr(self.data, "getlist") else self.data.get(name, [])
+        values = [v.strip() for v in ([raw] if isinstance(raw, str) else raw) if v.strip()]
+        if any(v not in choices for v in values):
+            self.errors[label] = "is not one of the choices"
+            return []
+        return [c for c in choices if c in values]
+
     def check(self, ok: bool, label: str, message: str) -> None:
         if ok is False and label not in self.errors:
             self.errors[label] = message

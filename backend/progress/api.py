@@ -44,6 +44,7 @@ def today():
     day = today_for(patient.timezone)
     info = course_progress(patient)
     done = homework.done_counts(patient, day)
+    paused = homework.paused_ids(patient.id)
     checkins_today = (
         db.session.scalar(
             select(db.func.count()).where(
@@ -71,7 +72,7 @@ def today():
             "duration_minutes": appointment.duration_minutes,
         },
         "homework": [
-            homework.assignment_out(a, done.get(a.id, 0)).model_dump(mode="json")
+            homework.assignment_out(a, done.get(a.id, 0), a.id in paused).model_dump(mode="json")
             for a in homework.active_assignments(patient, day)
         ],
         "checkins_today": checkins_today,
