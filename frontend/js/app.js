@@ -37,6 +37,7 @@ const OPEN_SCREENS = new Set([urgent, login]);
 
 let renderCount = 0;
 async function render() {
+  fitLayout(); // the text size may have changed since the last screen
   const hash = location.hash || "#/";
   let match = null;
   for (const [pattern, screen, tab] of ROUTES) {
@@ -92,6 +93,16 @@ window.addEventListener("hashchange", render);
 window.addEventListener("online", () => { updateBadge(); flush(); });
 window.addEventListener("offline", updateBadge);
 Queue.onChange(updateBadge);
+
+/* Large text (200 % text size, or zoom, on a phone): nothing stays pinned over the content.
+ * The tab bar moves to the top of the page, wrapping as it needs, and Save buttons scroll
+ * with the page, so the screen is never a third covered and every tab stays reachable. */
+function fitLayout() {
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+  document.documentElement.classList.toggle("large-text", rem * 22 > innerWidth || rem * 30 > innerHeight);
+}
+fitLayout();
+window.addEventListener("resize", fitLayout);
 
 if ("serviceWorker" in navigator) {
   navigator.serviceWorker.addEventListener("message", (event) => {
