@@ -37,6 +37,17 @@ class Form:
             return ""  # the database cannot even compare it: no check may query with it
         return value
 
+    def password(self, name: str, label: str, max_length: int = 1024) -> str:
+        """A password, exactly as typed (never stripped): spaces are part of it."""
+        value = self.data.get(name) or ""
+        if len(value) > max_length:
+            self.errors[label] = f"must be at most {max_length} characters"
+            return ""
+        if has_nul(value):
+            self.errors[label] = "must not contain a NUL character"
+            return ""
+        return value
+
     def _parsed(self, name: str, label: str, required: bool, parse, problem: str):
         """The field read by ``parse`` (None when empty); ``problem`` when it cannot be."""
         raw = (self.data.get(name) or "").strip()
