@@ -287,3 +287,35 @@ def test_stop_this_exercise_stays_until_the_practitioner_has_looked(api, factory
     alert.acknowledged_at = alert.created_at
     db.session.commit()
     assert api.get("/api/homework").get_json()["items"][0]["paused"] is False
+
+
+# ---- Vocabularies: one home, served to the app -------------------------------------------------
+
+
+def test_the_vocabularies_live_once_and_reach_the_app_and_the_panel(client, factory, api):
+    from typing import get_args
+
+    from backend import vocab
+    from backend.checkins.schemas import Location, Sensation, Side
+    from backend.homework.schemas import Feeling
+    from backend.models import FEELINGS, LOCATIONS, SENSATIONS, SIDES
+
+    assert get_args(Location) == LOCATIONS == tuple(vocab.LOCATIONS)
+    assert get_args(Side) == SIDES == tuple(vocab.SIDES)
+    assert get_args(Sensation) == SENSATIONS == tuple(vocab.SENSATIONS)
+    assert get_args(Feeling) == FEELINGS == tuple(vocab.FEELINGS)
+    module = client.get("/app/js/vocab.js")
+    assert module.status_code == 200 and "javascript" in module.content_type
+    text = module.get_data(as_text=True)
+    assert '["thigh", "Back of thigh"]' in text and '["spreading", "Pain spreading"]' in text
+    worker = client.get("/app/sw.js").get_data(as_text=True)
+    assert '"js/vocab.js"' in worker and 'version:"unversioned"' not in worker
+
+    practitioner_user = factory.practitioner()
+    patient_user = factory.patient(practitioner_user)
+    factory.checkin(
+        patient_user, locations=["thigh", "lower_back"], side="left", sensations=["tingling"]
+    )
+    api.login(practitioner_user)
+    html = api.get(f"/panel/patients/{patient_user.id}").get_data(as_text=True)
+    assert "Back of thigh, Lower back (Left)" in html and "Tingling" in html

@@ -235,3 +235,9 @@ def local_time(moment, tz_name: str = "UTC", fmt: str = "%d %b %Y %H:%M") -> str
 @bp.app_template_filter("adverse_label")
 def adverse_label(value: str) -> str:
     return vocab.label(ADVERSE_EVENTS, value)
+
+
+@bp.app_template_filter("vocab")
+def vocab_label(value: str, vocabulary: str) -> str:
+    """A check-in value in the words the patient saw (backend/vocab.py)."""
+    return vocab.label(vocab.VOCABULARIES[vocabulary], value)
