@@ -225,7 +225,8 @@ def test_a_session_records_needles_retention_electro_and_adverse_events(panel, p
     )
     report = panel.get(f"/panel/patients/{patient.id}/report").get_data(as_text=True)
     assert "Sciatic nerve glide: 2 sets, 10 reps" in report or "Sciatic nerve glide:" in report
-    assert "GB30 L, EX-B2, Huantiao R; 8 needles; retained 20 min; electro-acupuncture" in report
+    assert "GB30 L (1), EX-B2 (1), Huantiao R (1)" in report
+    assert "8 needles a session; retained 20 min; electro-acupuncture at 1 of 1" in report
     assert "adverse event: Bruising, Fainting or feeling faint" in report
     pdf = panel.get(f"/panel/patients/{patient.id}/report.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")

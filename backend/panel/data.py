@@ -127,9 +127,9 @@ class Change:
         if not self.pain_scale:
             return ""
         if self.responder:
-            return "Meaningful improvement (2 points, or 30 % and at least 1 point)"
+            return "Meaningful improvement"
         if self.worse:
-            return "Meaningfully worse (2 points, or 30 % and at least 1 point)"
+            return "Meaningfully worse"
         return "No meaningful change yet"
 
 
@@ -304,7 +304,7 @@ class Summary:
         return [exercise_line(item, item.assignment.id in self.paused) for item in self.exercises]
 
     def session_lines(self) -> list[str]:
-        return [session_line(a, self.tz) for a in self.treated]
+        return treatment_lines(self.treated, self.tz)
 
 
 def dosage_text(a: Assignment) -> str:
@@ -322,11 +322,11 @@ def dosage_text(a: Assignment) -> str:
 def exercise_line(item: Adherence, paused: bool = False) -> str:
     """One exercise for the report: dose, dates, adherence, and whether it is stopped."""
     a = item.assignment
-    dates = f"from {a.start_date:%d %b %Y}" + (f" to {a.end_date:%d %b %Y}" if a.end_date else "")
+    dates = f"from {a.start_date:%d %b}" + (f" to {a.end_date:%d %b}" if a.end_date else "")
     if a.ended_at:
         dates += ", ended"
     done = (
-        f"done {item.percent:.0f} % of what was due ({item.done} of {item.due:.0f})"
+        f"done {item.percent:.0f} % of what was due"
         if item.percent is not None
         else "nothing due yet"
     )
@@ -336,6 +336,46 @@ def exercise_line(item: Adherence, paused: bool = False) -> str:
     if paused and not a.ended_at:
         line += "; stopped by the patient after it felt worse, waiting for you to look"
     return line + "."
+
+
+def _span(values: list[int], unit: str) -> str:
+    low, high = min(values), max(values)
+    return f"{low}{unit}" if low == high else f"{low}-{high}{unit}"
+
+
+def treatment_lines(treated: list[Appointment], tz_name: str) -> list[str]:
+    """The treated sessions in a few lines, so the report stays on one page: each acupoint
+    with how many sessions used it, needles and retention, electro-acupuncture, and every
+    adverse event with its date. The patient page keeps each session's full record."""
+    if not treated:
+        return []
+    used: dict[str, int] = {}
+    for a in treated:
+        for point in a.acupoints:
+            used[point] = used.get(point, 0) + 1
+    n = len(treated)
+    lines = []
+    if used:
+        lines.append(
+            f"Acupoints over {n} treated session{'s' if n != 1 else ''} (sessions using each): "
+            + ", ".join(f"{point} ({count})" for point, count in used.items())
+            + "."
+        )
+    facts = []
+    needles = [a.needles for a in treated if a.needles is not None]
+    if needles:
+        facts.append(f"{_span(needles, '')} needles a session")
+    retention = [a.retention_minutes for a in treated if a.retention_minutes is not None]
+    if retention:
+        facts.append(f"retained {_span(retention, ' min')}")
+    electro = sum(a.electro for a in treated)
+    if electro:
+        facts.append(f"electro-acupuncture at {electro} of {n}")
+    if facts:
+        text = "; ".join(facts)
+        lines.append(text[0].upper() + text[1:] + ".")
+    lines += [session_line(a, tz_name) for a in treated if a.adverse_events or a.adverse_note]
+    return lines
 
 
 def session_line(a: Appointment, tz_name: str) -> str:
