@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.test_patient_a11y import axe_page  # noqa: F401
 from tests.browser.test_patient_app import log_in, wait_for_worker
 from tests.browser.test_patient_push import STUB
 
@@ -132,3 +133,25 @@ def test_stop_this_exercise_stays_on_it_until_the_practitioner_has_looked(
     page.locator("#main:not([aria-busy])").wait_for()
     card.wait_for()
     assert card.locator(".stop").count() == 0
+
+
+def test_axe_finds_no_violations_with_the_stop_advice_and_large_text(axe_page, live, patient_world):
+    from tests.browser.test_patient_a11y import run_axe
+
+    page = axe_page
+    page.set_default_timeout(8000)
+    log_in(page, patient_world["patient"])
+    assignment = patient_world["assignments"][0]
+    card = page.locator("li.card.homework").filter(has_text="Piriformis stretch")
+    card.get_by_role("radio", name="Pain spreading").check()
+    card.get_by_role("button", name="Done: Piriformis stretch").click()
+    card.locator(".stop").wait_for()
+    assert run_axe(page) == [], "today with the stop advice"
+    page.goto(f"/app/#/exercise/{assignment.id}")
+    page.locator(".stop").wait_for()
+    assert run_axe(page) == [], "exercise with the stop advice"
+    page.add_style_tag(content="html { font-size: 200% !important; }")
+    page.goto("/app/#/settings")
+    page.get_by_role("heading", name="Reminders on this phone").wait_for()
+    assert page.evaluate("document.documentElement.classList.contains('large-text')")
+    assert run_axe(page) == [], "settings at 200 % text"
