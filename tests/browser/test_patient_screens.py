@@ -135,7 +135,9 @@ def test_stop_this_exercise_stays_on_it_until_the_practitioner_has_looked(
     assert card.locator(".stop").count() == 0
 
 
-def test_axe_finds_no_violations_with_the_stop_advice_and_large_text(axe_page, live, patient_world):
+def test_axe_finds_no_violations_with_the_stop_advice_and_large_text(  # noqa: F811
+    axe_page, live, patient_world
+):
     from tests.browser.test_patient_a11y import run_axe
 
     page = axe_page
