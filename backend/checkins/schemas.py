@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -11,7 +11,9 @@ from ..models import RED_FLAGS
 from ..vocab import LOCATIONS, SENSATIONS, SIDES
 
 if TYPE_CHECKING:
-    Location = Side = Sensation = str
+    Location: TypeAlias = str
+    Side: TypeAlias = str
+    Sensation: TypeAlias = str
 else:  # the values live once, in backend/vocab.py
     Location = Literal[tuple(LOCATIONS)]
     Side = Literal[tuple(SIDES)]

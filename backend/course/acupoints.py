@@ -73,7 +73,9 @@ def _side(word: str) -> str | None:
 
 class _Entry:
     def __init__(self, point: str | None = None, code: str | None = None):
-        self.point, self.code, self.side = point, code, None
+        self.point: str | None = point
+        self.code: str | None = code
+        self.side: str | None = None
         self.words: list[str] = []
 
     def text(self) -> str:

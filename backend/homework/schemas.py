@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from pydantic import BaseModel, Field
 
@@ -10,7 +10,7 @@ from ..auth.schemas import Strict
 from ..vocab import FEELINGS
 
 if TYPE_CHECKING:
-    Feeling = str
+    Feeling: TypeAlias = str
 else:  # the values live once, in backend/vocab.py
     Feeling = Literal[tuple(FEELINGS)]
 

@@ -8,13 +8,13 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import vocab
-from ..extensions import db
+from ..extensions import Model
 from ._types import UTCDateTime, utcnow
 
 FEELINGS = tuple(vocab.FEELINGS)  # spreading: leg pain went further down
 
 
-class Exercise(db.Model):
+class Exercise(Model):
     """A stretch, nerve glide or self-care item. ``clinic_id`` None = the shipped library."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,7 +36,7 @@ class Exercise(db.Model):
     __table_args__ = (UniqueConstraint("clinic_id", "slug"),)
 
 
-class Assignment(db.Model):
+class Assignment(Model):
     """Homework: one exercise for one patient, with its dosage and dates."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,7 +78,7 @@ class Assignment(db.Model):
         )
 
 
-class AssignmentDose(db.Model):
+class AssignmentDose(Model):
     """The dosage of one assignment in force from ``effective_from`` (the patient's local
     day) until the next row. Adherence for each day is counted against the dose of that day.
     An assignment with no rows has had one dose all along (the one on the assignment)."""
@@ -100,7 +100,7 @@ class AssignmentDose(db.Model):
     __table_args__ = (UniqueConstraint("assignment_id", "effective_from"),)
 
 
-class Completion(db.Model):
+class Completion(Model):
     """The patient did their homework once, and maybe said how it felt."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

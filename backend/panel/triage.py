@@ -225,7 +225,9 @@ def patients_needing_attention(
     ):
         if assignment_id in assignments:
             patient_id, schedule = assignments[assignment_id]
-            done[patient_id] = done.get(patient_id, 0) + schedule.counted(_as_date(day), n)
+            on = _as_date(day)
+            if on is not None:
+                done[patient_id] = done.get(patient_id, 0) + schedule.counted(on, n)
     for patient_id, amount in due.items():
         if amount > 0:
             rows[patient_id].adherence = min(100.0, 100 * done.get(patient_id, 0) / amount)
