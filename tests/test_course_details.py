@@ -320,3 +320,36 @@ def test_the_vocabularies_live_once_and_reach_the_app_and_the_panel(client, fact
     api.login(practitioner_user)
     html = api.get(f"/panel/patients/{patient_user.id}").get_data(as_text=True)
     assert "Back of thigh, Lower back (Left)" in html and "Tingling" in html
+
+
+def test_the_patients_list_counts_each_day_at_its_own_dose(factory):
+    from backend.panel import triage
+
+    practitioner_user = factory.practitioner()
+    me = factory.patient(practitioner_user)
+    today = date.today()
+    start = today - timedelta(days=9)
+    assignment = factory.assignment(me, start_date=start, times_per_day=1)
+    db.session.add_all(
+        [
+            AssignmentDose(
+                assignment_id=assignment.id, effective_from=start, times_per_day=3, days_per_week=7
+            ),
+            AssignmentDose(
+                assignment_id=assignment.id,
+                effective_from=today - timedelta(days=2),
+                times_per_day=1,
+                days_per_week=7,
+            ),
+        ]
+    )
+    for n in range(10):
+        db.session.add(
+            Completion(
+                assignment_id=assignment.id, patient_id=me.id, local_date=start + timedelta(days=n)
+            )
+        )
+    db.session.commit()
+    [row] = triage.patients_needing_attention(practitioner_user.clinic_id, today)
+    # Last 7 days: 4 days at 3 a day (12 due, 4 done), 3 days at 1 a day (3 due, 3 done).
+    assert row.adherence == pytest.approx(100 * 7 / 15)

@@ -23,11 +23,20 @@ from datetime import date, timedelta
 
 from sqlalchemy import Date, and_, case, func, or_, select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.expression import FunctionElement
 
 from ..extensions import db
-from ..models import Alert, AlertKind, Assignment, CheckIn, Completion, Course, Role, User
+from ..models import (
+    Alert,
+    AlertKind,
+    Assignment,
+    AssignmentDose,
+    CheckIn,
+    Completion,
+    Course,
+    Role,
+    User,
+)
 from ..progress import maths
 from ..progress.maths import BASELINE_DAYS
 from ..progress.service import due_of
@@ -198,17 +207,22 @@ def patients_needing_attention(
 
     # 5. Homework: what was due and what was done over the last 7 days, each day against
     # the dose in force that day (progress.maths, the one home of that arithmetic).
+    running = (
+        Assignment.patient_id.in_(ids),
+        Assignment.start_date <= today,
+        or_(Assignment.end_date.is_(None), Assignment.end_date >= recent_start),
+    )
+    doses: dict[int, list[AssignmentDose]] = {}
+    for dose in db.session.scalars(  # one statement however many assignments
+        select(AssignmentDose)
+        .join(Assignment, AssignmentDose.assignment_id == Assignment.id)
+        .where(*running)
+        .order_by(AssignmentDose.effective_from)
+    ):
+        doses.setdefault(dose.assignment_id, []).append(dose)
     assignments = {
-        a.id: (a.patient_id, due_of(a, tz_name))
-        for a in db.session.scalars(
-            select(Assignment)
-            .where(
-                Assignment.patient_id.in_(ids),
-                Assignment.start_date <= today,
-                or_(Assignment.end_date.is_(None), Assignment.end_date >= recent_start),
-            )
-            .options(selectinload(Assignment.doses))
-        )
+        a.id: (a.patient_id, due_of(a, tz_name, doses.get(a.id, [])))
+        for a in db.session.scalars(select(Assignment).where(*running))
     }
     due: dict[int, float] = {}
     for patient_id, schedule in assignments.values():

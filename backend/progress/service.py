@@ -10,16 +10,19 @@ from sqlalchemy.orm import selectinload
 
 from ..course.service import course_progress, current_course
 from ..extensions import db
-from ..models import Assignment, CheckIn, Completion, Course, User
+from ..models import Assignment, AssignmentDose, CheckIn, Completion, Course, User
 from ..timeutil import local_date, today_for
 from . import maths
 
 MAX_DAYS = 400  # a long course plus follow-up; keeps the answer small
 
 
-def due_of(assignment: Assignment, tz_name: str) -> maths.Due:
+def due_of(
+    assignment: Assignment, tz_name: str, doses: list[AssignmentDose] | None = None
+) -> maths.Due:
     """An assignment as the maths counts it: its days (to its end date, or the day it was
-    ended in ``tz_name``) and its dosage history. The one place that reads both."""
+    ended in ``tz_name``) and its dosage history (``doses`` when the caller loaded them for
+    many assignments at once). The one place that reads both."""
     end = assignment.end_date
     if assignment.ended_at is not None:
         stopped = local_date(assignment.ended_at, tz_name)
@@ -30,7 +33,10 @@ def due_of(assignment: Assignment, tz_name: str) -> maths.Due:
         end,
         assignment.times_per_day,
         assignment.days_per_week,
-        [maths.Dose(d.effective_from, d.times_per_day, d.days_per_week) for d in assignment.doses],
+        [
+            maths.Dose(d.effective_from, d.times_per_day, d.days_per_week)
+            for d in (assignment.doses if doses is None else doses)
+        ],
     )
 
 
