@@ -198,7 +198,14 @@ def init_app(app: Flask) -> None:
     # Flask-Migrate's ``db`` group, with ``upgrade`` that also seeds (see prepare_database).
     migrate_group = app.cli.commands.get("db")
     if isinstance(migrate_group, click.Group):
-        group = click.Group("db", help=migrate_group.help, commands=dict(migrate_group.commands))
+        # Keep the group's own options and callback: its subcommands read what it sets up.
+        group = click.Group(
+            "db",
+            help=migrate_group.help,
+            commands=dict(migrate_group.commands),
+            params=list(migrate_group.params),
+            callback=migrate_group.callback,
+        )
         group.add_command(db_upgrade_command)
         app.cli.add_command(group)
 

@@ -104,9 +104,11 @@ def _story(
                 note="Needled GB30, GB34 and BL57; patient tolerated well."
                 if status is AppointmentStatus.ATTENDED
                 else None,
-                acupoints=["GB30", "GB34", "BL57", "Ashi"]
+                acupoints=["GB30 L", "GB34 L", "BL57 L", "EX-B2 Huatuojiaji", "Ashi: buttock"]
                 if status is AppointmentStatus.ATTENDED
                 else [],
+                needles=10 if status is AppointmentStatus.ATTENDED else None,
+                retention_minutes=20 if status is AppointmentStatus.ATTENDED else None,
             )
         )
     assignments = []

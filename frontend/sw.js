@@ -1,7 +1,8 @@
 /* Between's service worker.
  *
- * - The app shell (HTML, CSS, JS, icons, exercise pictures) is cached under a versioned name;
- *   a new version installs its own cache and deletes the old ones on activate.
+ * - The app shell (HTML, CSS, JS, icons, exercise pictures) is cached under a name carrying
+ *   the hash of its content; a new version installs its own cache, waits until the patient
+ *   taps "Reload" (js/update.js), and deletes the old caches on activate.
  * - API answers are never served from the shell cache: /api/ goes to the network. Recent
  *   data for offline viewing lives in IndexedDB (js/queue.js), which logout wipes.
  * - Push: shows the notification (a fallback one if the payload is unreadable); a tap
@@ -12,29 +13,19 @@
  */
 importScripts("js/queue.js");
 
-const VERSION = "2026-11-23.2";
-const SHELL_CACHE = `between-shell-${VERSION}`;
-const SHELL = [
-  "./", "index.html", "manifest.webmanifest", "css/app.css",
-  "js/queue.js", "js/api.js", "js/app.js", "js/dom.js", "js/push.js", "js/state.js", "js/nav.js",
-  "js/toast.js", "js/sync.js", "js/session.js",
-  "js/screens/today.js", "js/screens/checkin.js", "js/screens/exercise.js",
-  "js/screens/progress.js", "js/screens/settings.js", "js/screens/login.js",
-  "js/screens/urgent.js", "js/screens/questionnaire.js",
-  "vendor/uPlot.iife.min.js", "vendor/uPlot.min.css",
-  "icons/icon.svg", "icons/icon-192.png", "icons/icon-512.png", "icons/maskable-512.png",
-  "icons/badge-72.png",
-];
-const EXERCISES = ["piriformis-stretch", "knee-to-chest", "sciatic-nerve-glide", "hamstring-stretch",
-  "cat-cow", "childs-pose", "pelvic-tilt", "heat", "ice", "walking-break", "standing-break",
-  "posture-sitting"].map((slug) => `exercises/${slug}.svg`);
+// Filled in by the server (backend/frontend.py) when it serves this file: the shell files and
+// a hash of their content. The version is never bumped by hand: any change to the shell makes
+// a new worker, which waits until the patient taps "Reload" on "A new version is ready".
+const PRECACHE = { version: "unversioned", files: [] };
+const SHELL_CACHE = `between-shell-${PRECACHE.version}`;
 const SCOPE = new URL("./", self.location).href;
 const FALLBACK = { title: "Between", body: "You have a new reminder.", url: "./#/", tag: "between" };
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(SHELL_CACHE)
-    .then((cache) => cache.addAll([...SHELL, ...EXERCISES]))
-    .then(() => self.skipWaiting()));
+  // Straight from the server, not the browser's HTTP cache: the hash names this content.
+  const requests = ["./", ...PRECACHE.files].map((path) => new Request(path, { cache: "no-cache" }));
+  event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(requests)));
+  // The first worker takes over at once; a newer one waits for the patient's tap (below).
 });
 
 self.addEventListener("activate", (event) => {
@@ -175,6 +166,7 @@ self.addEventListener("sync", (event) => {
 });
 
 self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "skip-waiting") self.skipWaiting(); // "Reload" tapped
   if (event.data && event.data.type === "logout") {
     // Nothing of the patient's is in the shell cache; drop any other cache all the same.
     event.waitUntil(caches.keys().then((names) => Promise.all(

@@ -276,11 +276,9 @@ def test_session_notes_with_acupoints(panel, patient):
     "data, message",
     [
         ({"status": "done"}, "Status</strong> is not one of the choices"),
-        ({"status": "attended", "acupoints": "<script>"}, "is not a point code or name"),
-        (
-            {"status": "attended", "acupoints": "GB30 Huantiao Yintang"},
-            "is not a point code or name",
-        ),
+        ({"status": "attended", "acupoints": "GB30 " + "x" * 90}, "at most 80 characters"),
+        ({"status": "attended", "needles": "-1"}, "Needles</strong> must be from 0 to 200"),
+        ({"status": "attended", "adverse_events": "nausea"}, "is not one of the choices"),
         ({"status": "attended", "starts_at": "tomorrow"}, "must be a date and time"),
     ],
 )

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..models import User
+from ..panel.forms import Form
 from . import service
 from .passwords import MIN_PASSWORD_LENGTH
 
@@ -34,8 +35,13 @@ def login():
         return redirect(home_for(current_user))
     status = 200
     if request.method == "POST":
+        form = Form()  # the one form reader (backend/panel/forms.py): lengths, NULs
+        email = form.text("email", "Email", 320)
+        password = form.password("password", "Password")
         try:
-            user = service.login(request.form.get("email", ""), request.form.get("password", ""))
+            if form.errors:
+                raise service.LoginRefused()
+            user = service.login(email, password)
         except service.LoginRefused as refused:
             status = 429 if refused.retry_after else 401
             flash(
@@ -63,14 +69,17 @@ def invite(token: str):
         return render_template("auth/invite_invalid.html"), 404
     error = None
     if request.method == "POST":
-        password = request.form.get("password", "")
-        if password != request.form.get("confirm", ""):
-            error = "The two passwords are not the same."
-        elif len(password) < MIN_PASSWORD_LENGTH:
-            error = f"Please use at least {MIN_PASSWORD_LENGTH} characters."
-        else:
+        form = Form()
+        password = form.password("password", "Password")
+        form.check(password == form.password("confirm", "Confirm"), "Password", "not the same")
+        form.check(len(password) >= MIN_PASSWORD_LENGTH, "Password", "too short")
+        if not form.errors:
             service.accept_invite(token, password)
             return redirect("/app/")
+        error = {
+            "not the same": "The two passwords are not the same.",
+            "too short": f"Please use at least {MIN_PASSWORD_LENGTH} characters.",
+        }.get(form.errors.get("Password", ""), "Please check the password and try again.")
     return render_template(
         "auth/invite.html", patient=invite.patient, error=error, min_length=MIN_PASSWORD_LENGTH
     ), 422 if error else 200

@@ -1,17 +1,23 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from pydantic import BaseModel, Field, field_validator
 
 from ..api.fields import EntryTime
 from ..auth.schemas import Strict
 from ..models import RED_FLAGS
+from ..vocab import LOCATIONS, SENSATIONS, SIDES
 
-Location = Literal["lower_back", "buttock", "thigh", "calf", "foot"]
-Side = Literal["left", "right", "both"]
-Sensation = Literal["sharp", "burning", "shooting", "tingling", "numbness", "weakness"]
+if TYPE_CHECKING:
+    Location: TypeAlias = str
+    Side: TypeAlias = str
+    Sensation: TypeAlias = str
+else:  # the values live once, in backend/vocab.py
+    Location = Literal[tuple(LOCATIONS)]
+    Side = Literal[tuple(SIDES)]
+    Sensation = Literal[tuple(SENSATIONS)]
 Pain = Field(ge=0, le=10, description="0 = no pain, 10 = worst imaginable (NRS)")
 
 

@@ -9,11 +9,11 @@ from ..api import route
 from ..extensions import db
 from ..models import Alert, AlertKind, Assignment, Completion, Role, utcnow
 from ..timeutil import local_date, today_for
+from ..vocab import WORSE_FEELINGS
 from . import service
 from .schemas import CompletionIn, CompletionOut, HomeworkList
 
 bp = Blueprint("homework", __name__, url_prefix="/api")
-WORSE = {"worse", "spreading"}
 
 
 @route(bp, "/homework", response=HomeworkList, role=Role.PATIENT)
@@ -21,9 +21,10 @@ def list_homework():
     """Today's homework with its dosage and how often it was done today."""
     today = today_for(current_user.timezone)
     done = service.done_counts(current_user, today)
+    paused = service.paused_ids(current_user.id)
     return HomeworkList(
         items=[
-            service.assignment_out(a, done.get(a.id, 0))
+            service.assignment_out(a, done.get(a.id, 0), a.id in paused)
             for a in service.active_assignments(current_user, today)
         ]
     )
@@ -55,7 +56,7 @@ def complete(assignment_id: int, body: CompletionIn):
     )
     db.session.add(completion)
     db.session.flush()
-    if body.feeling in WORSE:
+    if body.feeling in WORSE_FEELINGS:
         db.session.add(
             Alert(
                 patient_id=current_user.id,

@@ -1,7 +1,9 @@
 """The exercise library shipped with Between: gentle stretches, nerve glides and self-care.
 
-Wording is plain and cautious. Every item tells the patient to stop if leg pain spreads
-further down the leg, and never promises a cure.
+Wording is plain and cautious and never promises a cure. Each item's caution is the safety
+text of DOMAIN.md that applies to it (heat and ice, nerve glides, leaning back and spinal
+stenosis, pregnancy, a hip replacement), then what to do if it makes things worse. The
+patient always sees it, on Today and on the exercise page.
 """
 
 from __future__ import annotations
@@ -12,9 +14,51 @@ from ..extensions import db
 from ..models import Exercise
 
 STOP_IF = (
-    "Stop and tell your practitioner if pain spreads further down your leg, "
-    "or if you feel new numbness or weakness."
+    "If it makes your pain worse or your leg pain spreads further down, stop this exercise "
+    "and tap “Worse” or “Pain spreading”: leave it until your practitioner has looked. "
+    "New numbness or weakness: contact your practitioner or doctor today."
 )
+# The safety text, one sentence per situation (DOMAIN.md, homework).
+HEAT_ICE = (
+    "Use it for 15-20 minutes at a time, always through a cloth, never straight on the skin. "
+    "Never use it on skin that feels numb. If you have diabetes or poor circulation, ask your "
+    "practitioner first."
+)
+GLIDE = (
+    "Nerve glides are gentle, flowing movements: never hold them, and never push into pain. "
+    "A mild pull is fine; tingling that lingers means do less."
+)
+LEANING_BACK = (
+    "Leaning back can aggravate spinal stenosis: skip that part if it brings on leg pain."
+)
+ON_BACK = "If you are pregnant, avoid lying flat on your back after the first trimester."
+HIP = (
+    "After a hip replacement, avoid deep bending and crossing your legs unless your surgeon "
+    "has said it is safe."
+)
+CAUTIONS: dict[str, list[str]] = {
+    "piriformis-stretch": [
+        ON_BACK,
+        "After a hip replacement, don't do this cross-leg stretch unless your surgeon has "
+        "said it is safe.",
+    ],
+    "knee-to-chest": [ON_BACK, HIP],
+    "sciatic-nerve-glide": [GLIDE],
+    "hamstring-stretch": [ON_BACK, "Keep it gentle: a stretch, never pain down the leg."],
+    "cat-cow": [LEANING_BACK],
+    "childs-pose": [HIP],
+    "pelvic-tilt": [ON_BACK],
+    "heat": [HEAT_ICE],
+    "ice": [HEAT_ICE],
+    "walking-break": [],
+    "standing-break": [LEANING_BACK],
+    "posture-sitting": [],
+}
+
+
+def caution_for(slug: str) -> str:
+    return " ".join([*CAUTIONS.get(slug, []), STOP_IF])
+
 
 EXERCISES: list[dict] = [
     dict(
@@ -144,7 +188,7 @@ EXERCISES: list[dict] = [
         summary="Warmth can ease muscle tension around the lower back.",
         instructions=[
             "Use a warm (not hot) pack or hot-water bottle wrapped in a towel.",
-            "Place it on the lower back or buttock for up to 20 minutes.",
+            "Place it on the lower back or buttock for 15-20 minutes, through the towel.",
             "Check your skin; never sleep on a heat pack.",
         ],
         sets=None,
@@ -160,7 +204,7 @@ EXERCISES: list[dict] = [
         summary="Cold can calm a flare-up in the first days.",
         instructions=[
             "Wrap an ice pack or frozen peas in a damp towel.",
-            "Hold it on the sore area for up to 15 minutes.",
+            "Hold it on the sore area for 15-20 minutes, through the towel.",
             "Never put ice directly on the skin.",
         ],
         sets=None,
@@ -192,7 +236,8 @@ EXERCISES: list[dict] = [
         summary="Long sitting loads the lower back. Stand and move every 30-45 minutes.",
         instructions=[
             "Stand up from your chair.",
-            "Walk around or gently lean back with hands on your hips a few times.",
+            "Walk around, or gently lean back with hands on your hips a few times "
+            "(skip leaning back if it brings on leg pain).",
             "Sit back down with your back supported.",
         ],
         sets=None,
@@ -221,14 +266,22 @@ EXERCISES: list[dict] = [
 
 
 def seed_library() -> int:
-    """Add any shipped exercise that is missing. Safe to run at every start. Does not commit."""
-    existing = set(db.session.scalars(select(Exercise.slug).where(Exercise.clinic_id.is_(None))))
+    """Add any shipped exercise that is missing, and bring the shipped ones' wording up to
+    date (their safety text above all). Safe to run at every start. Does not commit."""
+    existing = {
+        e.slug: e for e in db.session.scalars(select(Exercise).where(Exercise.clinic_id.is_(None)))
+    }
     added = 0
     for item in EXERCISES:
-        if item["slug"] in existing:
+        caution = caution_for(item["slug"])
+        shipped = existing.get(item["slug"])
+        if shipped is not None:
+            shipped.caution = caution
+            shipped.instructions = item["instructions"]
+            shipped.summary = item["summary"]
             continue
         db.session.add(
-            Exercise(clinic_id=None, caution=STOP_IF, image=f"exercises/{item['slug']}.svg", **item)
+            Exercise(clinic_id=None, caution=caution, image=f"exercises/{item['slug']}.svg", **item)
         )
         added += 1
     return added

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from pydantic import BaseModel, Field
 
 from ..api.fields import EntryTime
 from ..auth.schemas import Strict
+from ..vocab import FEELINGS
+
+if TYPE_CHECKING:
+    Feeling: TypeAlias = str
+else:  # the values live once, in backend/vocab.py
+    Feeling = Literal[tuple(FEELINGS)]
 
 
 class ExerciseOut(BaseModel):
@@ -36,6 +42,11 @@ class AssignmentOut(BaseModel):
     end_date: date | None
     note: str | None
     done_today: int = Field(description="Completions logged today (patient's local date)")
+    paused: bool = Field(
+        False,
+        description="The patient said it made things worse (or pain spread) and the "
+        "practitioner has not looked yet: stop this exercise until they have",
+    )
 
 
 class HomeworkList(BaseModel):
@@ -44,7 +55,7 @@ class HomeworkList(BaseModel):
 
 class CompletionIn(Strict):
     completed_at: EntryTime | None = None
-    feeling: Literal["better", "same", "worse", "spreading"] | None = Field(
+    feeling: Feeling | None = Field(
         None, description="How it felt; 'spreading' = leg pain went further down the leg"
     )
     note: str | None = Field(None, max_length=1000)

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Assignment, Completion, Exercise, User
+from ..models import Alert, AlertKind, Assignment, AssignmentDose, Completion, Exercise, User
 from .schemas import AssignmentOut, Dosage, ExerciseOut
 
 
@@ -23,6 +23,28 @@ def active_assignments(patient: User, day: date) -> list[Assignment]:
         .order_by(Assignment.id)
     )
     return list(db.session.scalars(stmt))
+
+
+DOSE_FIELDS = ("sets", "reps", "hold_seconds", "times_per_day", "days_per_week")
+
+
+def change_dose(assignment: Assignment, dose: dict, from_day: date) -> bool:
+    """Set the dose from ``from_day`` (the patient's today) on; the days before keep the
+    dose they had, so adherence for them is never rewritten. True if the dose changed."""
+    old = {key: getattr(assignment, key) for key in DOSE_FIELDS}
+    new = {key: dose[key] for key in DOSE_FIELDS}
+    if old == new:
+        return False
+    if not assignment.doses:  # the dose it had from its first day
+        assignment.doses.append(AssignmentDose(effective_from=assignment.start_date, **old))
+    for row in list(assignment.doses):
+        if row.effective_from >= from_day:  # not lived yet, or changed again the same day
+            assignment.doses.remove(row)
+    db.session.flush()  # the unique (assignment, day) row may have just been removed
+    assignment.doses.append(AssignmentDose(effective_from=from_day, **new))
+    for key, value in new.items():
+        setattr(assignment, key, value)
+    return True
 
 
 def done_counts(patient: User, day: date) -> dict[int, int]:
@@ -47,7 +69,25 @@ def exercise_out(exercise: Exercise) -> ExerciseOut:
     )
 
 
-def assignment_out(assignment: Assignment, done_today: int = 0) -> AssignmentOut:
+def paused_ids(patient_id: int) -> set[int]:
+    """Assignments the patient said made things worse (or pain spread), and the practitioner
+    has not looked at yet: the "stop this exercise" advice stays on them until then."""
+    return set(
+        db.session.scalars(
+            select(Completion.assignment_id)
+            .join(Alert, Alert.completion_id == Completion.id)
+            .where(
+                Alert.patient_id == patient_id,
+                Alert.kind == AlertKind.WORSE_AFTER_EXERCISE,
+                Alert.acknowledged_at.is_(None),
+            )
+        )
+    )
+
+
+def assignment_out(
+    assignment: Assignment, done_today: int = 0, paused: bool = False
+) -> AssignmentOut:
     return AssignmentOut(
         id=assignment.id,
         exercise=exercise_out(assignment.exercise),
@@ -62,4 +102,5 @@ def assignment_out(assignment: Assignment, done_today: int = 0) -> AssignmentOut
         end_date=assignment.end_date,
         note=assignment.note,
         done_today=done_today,
+        paused=paused,
     )

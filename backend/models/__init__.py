@@ -5,7 +5,7 @@ from .accounts import Clinic, Invite, LoginAttempt, Role, SetupLink, User
 from .audit import AuditEvent, IdempotentRequest
 from .checkins import LOCATIONS, RED_FLAGS, SENSATIONS, SIDES, Alert, AlertKind, CheckIn
 from .course import Appointment, AppointmentStatus, Course, Questionnaire, QuestionnaireResponse
-from .homework import FEELINGS, Assignment, Completion, Exercise
+from .homework import FEELINGS, Assignment, AssignmentDose, Completion, Exercise
 from .mail import MailMessage
 from .push import OutboxMessage, PushSubscription, ReminderPreference
 
@@ -34,6 +34,7 @@ __all__ = [
     "QuestionnaireResponse",
     "FEELINGS",
     "Assignment",
+    "AssignmentDose",
     "Completion",
     "Exercise",
     "MailMessage",

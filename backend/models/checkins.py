@@ -8,13 +8,14 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import vocab
 from ..extensions import Model
 from ._types import UTCDateTime, utcnow
 
 # Where it hurts, how it feels, and the red-flag questions asked in every check-in.
-LOCATIONS = ("lower_back", "buttock", "thigh", "calf", "foot")
-SIDES = ("left", "right", "both")
-SENSATIONS = ("sharp", "burning", "shooting", "tingling", "numbness", "weakness")
+LOCATIONS = tuple(vocab.LOCATIONS)
+SIDES = tuple(vocab.SIDES)
+SENSATIONS = tuple(vocab.SENSATIONS)
 RED_FLAGS = (
     "bladder_bowel",  # loss of control, difficulty starting, reduced feeling
     "saddle_numbness",  # groin, genitals, inner thighs

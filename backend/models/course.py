@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
@@ -50,7 +50,15 @@ class Appointment(Model):
         Enum(AppointmentStatus, native_enum=False, length=20), default=AppointmentStatus.SCHEDULED
     )
     note: Mapped[str | None] = mapped_column(Text)
-    acupoints: Mapped[list[str]] = mapped_column(JSON, default=list)  # e.g. ["GB30", "BL57"]
+    # Normalised entries, each a point and maybe a side or words: ["GB30 L", "EX-B2",
+    # "Huantiao (GB30) bilateral", "Ashi: tender spot on the calf"] (backend/course/acupoints.py).
+    acupoints: Mapped[list[str]] = mapped_column(JSON, default=list)
+    needles: Mapped[int | None]
+    retention_minutes: Mapped[int | None]
+    electro: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Adverse events of the session (backend/vocab.py ADVERSE_EVENTS) and what happened.
+    adverse_events: Mapped[list[str] | None] = mapped_column(JSON)
+    adverse_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     course: Mapped[Course | None] = relationship(back_populates="appointments")

@@ -7,10 +7,11 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import vocab
 from ..extensions import Model
 from ._types import UTCDateTime, utcnow
 
-FEELINGS = ("better", "same", "worse", "spreading")  # spreading: leg pain went further down
+FEELINGS = tuple(vocab.FEELINGS)  # spreading: leg pain went further down
 
 
 class Exercise(Model):
@@ -56,6 +57,13 @@ class Assignment(Model):
 
     patient = relationship("User", foreign_keys=[patient_id])
     exercise: Mapped[Exercise] = relationship()
+    # The dosage history: changing a dose adds a row, so what was due before stays as it was.
+    doses: Mapped[list[AssignmentDose]] = relationship(
+        back_populates="assignment",
+        order_by="AssignmentDose.effective_from",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
     __table_args__ = (
         CheckConstraint("times_per_day BETWEEN 1 AND 12", name="times_per_day_range"),
@@ -68,6 +76,28 @@ class Assignment(Model):
             and self.start_date <= day
             and (self.end_date is None or day <= self.end_date)
         )
+
+
+class AssignmentDose(Model):
+    """The dosage of one assignment in force from ``effective_from`` (the patient's local
+    day) until the next row. Adherence for each day is counted against the dose of that day.
+    An assignment with no rows has had one dose all along (the one on the assignment)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignment.id", ondelete="CASCADE"), index=True
+    )
+    effective_from: Mapped[date]
+    sets: Mapped[int | None]
+    reps: Mapped[int | None]
+    hold_seconds: Mapped[int | None]
+    times_per_day: Mapped[int]
+    days_per_week: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    assignment: Mapped[Assignment] = relationship(back_populates="doses")
+
+    __table_args__ = (UniqueConstraint("assignment_id", "effective_from"),)
 
 
 class Completion(Model):

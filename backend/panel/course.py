@@ -5,7 +5,6 @@ validates the whole form (``Form``: a 422 page listing what to fix, nothing save
 an audit event and commits once.
 """
 
-import re
 from datetime import datetime, timedelta
 
 from flask import abort, flash
@@ -13,16 +12,15 @@ from flask_login import current_user
 
 from .. import audit
 from ..access import patient_or_404, practitioner_required
+from ..course import acupoints
 from ..course.service import current_course
 from ..extensions import db
 from ..models import Appointment, AppointmentStatus, Course, utcnow
 from ..timeutil import zone
+from ..vocab import ADVERSE_EVENTS
 from . import bp
 from .forms import Form
 from .views import patient_page
-
-POINT_CODE = re.compile(r"^[A-Za-z]{1,4}\s?-?\d{1,3}$")  # GB30, gb 34, BL-57
-POINT_NAME = re.compile(r"^[A-Za-z][A-Za-z'-]{1,23}$")  # Huantiao, Yintang, Ashi
 
 
 def _to_utc(local: datetime) -> datetime:
@@ -114,34 +112,18 @@ def add_appointment(patient_id: int):
 
 
 def parse_acupoints(raw: str, form: Form) -> list[str]:
-    """ "GB30, gb34 BL57; huantiao, Ashi" -> ["GB30", "GB34", "BL57", "Huantiao", "Ashi"]."""
-    points = []
-    for token in re.split(r"[,;\n]+|\s{2,}|(?<=\d)\s+", raw):
-        token = token.strip()
-        if not token:
-            continue
-        if POINT_CODE.match(token):
-            token = re.sub(r"[\s-]", "", token).upper()
-        elif POINT_NAME.match(token):
-            token = token.capitalize()
-        else:
-            form.check(
-                False,
-                "Acupoints",
-                f"“{token[:20]}” is not a point code or name such as "
-                "GB30, Huantiao or Ashi (separate points with commas)",
-            )
-            continue
-        if token not in points:
-            points.append(token)
-    form.check(len(points) <= 40, "Acupoints", "at most 40 points")
+    """The acupoints field, read by backend/course/acupoints.py; its problems go on the form."""
+    points, problems = acupoints.parse_acupoints(raw)
+    for problem in problems:
+        form.check(False, "Acupoints", problem)
     return points
 
 
 @bp.post("/appointments/<int:appointment_id>")
 @practitioner_required
 def update_appointment(appointment_id: int):
-    """Mark a session attended, missed or cancelled, move it, or write its note."""
+    """Mark a session attended, missed or cancelled, move it, or write its note: acupoints,
+    needles, retention, electro-acupuncture and any adverse event."""
     appointment = db.session.get(Appointment, appointment_id)
     if appointment is None:
         abort(404)
@@ -150,15 +132,29 @@ def update_appointment(appointment_id: int):
     status = form.choice("status", "Status", [s.value for s in AppointmentStatus])
     starts = form.moment("starts_at", "Date and time")
     note = form.text("note", "Session note", 5000)
-    points = parse_acupoints(form.text("acupoints", "Acupoints", 500), form)
+    points = parse_acupoints(form.text("acupoints", "Acupoints", 2000), form)
+    needles = form.integer("needles", "Needles", 0, 200)
+    retention = form.integer("retention_minutes", "Retention (minutes)", 1, 180)
+    electro = form.flag("electro")
+    adverse = form.several("adverse_events", "Adverse events", list(ADVERSE_EVENTS))
+    adverse_note = form.text("adverse_note", "What happened", 2000)
     form.done()
     appointment.status = AppointmentStatus(status)
     if starts is not None:
         appointment.starts_at = _to_utc(starts)
     appointment.note = note or None
     appointment.acupoints = points
+    appointment.needles = needles
+    appointment.retention_minutes = retention
+    appointment.electro = electro
+    appointment.adverse_events = adverse or None
+    appointment.adverse_note = adverse_note or None
     audit.record(
-        "appointment.update", patient, target=f"appointment:{appointment.id}", status=status
+        "appointment.update",
+        patient,
+        target=f"appointment:{appointment.id}",
+        status=status,
+        adverse_events=",".join(adverse) or None,
     )
     db.session.commit()
     flash("Session saved.")

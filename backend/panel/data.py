@@ -6,13 +6,16 @@ pain scores, and the largest "sitting today" the patient reported that day.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
+from .. import vocab
 from ..course.service import current_course, questionnaire_schedule
 from ..extensions import db
+from ..homework.service import paused_ids
 from ..models import (
     Alert,
     AlertKind,
@@ -26,8 +29,9 @@ from ..models import (
     QuestionnaireResponse,
     User,
 )
-from ..progress.maths import BASELINE_DAYS, MEANINGFUL_FRACTION, MEANINGFUL_POINTS
-from ..progress.service import baseline_start
+from ..progress import maths
+from ..progress.maths import BASELINE_DAYS
+from ..progress.service import baseline_start, due_of
 from ..timeutil import local_date
 
 CHART_DAYS = 56  # eight weeks on screen; the report covers the whole course
@@ -71,10 +75,14 @@ def _mean(values) -> float | None:
 
 @dataclass
 class Change:
-    """Baseline (first week) against the last 7 days; lower is better."""
+    """Baseline (first week) against the last 7 days; lower is better.
+
+    Whether a change is meaningful is decided in one place, ``progress.maths``; sitting
+    time (``pain_scale=False``) has no threshold, so it is never labelled meaningful."""
 
     baseline: float | None
     current: float | None
+    pain_scale: bool = True
 
     @property
     def points(self) -> float | None:
@@ -84,18 +92,18 @@ class Change:
 
     @property
     def percent(self) -> float | None:
+        if self.pain_scale:
+            return maths.percent_change(self.baseline, self.current)
         if self.points is None or not self.baseline:
             return None
         return 100 * self.points / self.baseline
 
     @property
     def target(self) -> float | None:
-        """The score that would be a meaningful improvement: 2 points or 30 % lower."""
-        if self.baseline is None:
+        """The score that would be a meaningful improvement (pain only)."""
+        if self.baseline is None or not self.pain_scale:
             return None
-        return max(
-            0.0, self.baseline - MEANINGFUL_POINTS, self.baseline * (1 - MEANINGFUL_FRACTION)
-        )
+        return maths.meaningful_line(self.baseline)
 
     @property
     def direction(self) -> str:
@@ -105,27 +113,23 @@ class Change:
 
     @property
     def responder(self) -> bool:
-        """A meaningful improvement (Ostelo 2008): 2 points or 30 % better."""
-        return self.points is not None and (
-            self.points >= MEANINGFUL_POINTS
-            or (self.percent is not None and self.percent >= 100 * MEANINGFUL_FRACTION)
-        )
+        """A meaningful improvement (Ostelo 2008)."""
+        return self.pain_scale and maths.meaningful_change(self.baseline, self.current) == "better"
 
     @property
     def worse(self) -> bool:
-        return self.points is not None and (
-            -self.points >= MEANINGFUL_POINTS
-            or (self.percent is not None and -self.percent >= 100 * MEANINGFUL_FRACTION)
-        )
+        return self.pain_scale and maths.meaningful_change(self.baseline, self.current) == "worse"
 
     @property
     def verdict(self) -> str:
         if self.points is None:
             return "Not enough check-ins to compare yet"
+        if not self.pain_scale:
+            return ""
         if self.responder:
-            return "Meaningful improvement (2 points or 30 % better)"
+            return "Meaningful improvement"
         if self.worse:
-            return "Meaningfully worse (2 points or 30 % worse)"
+            return "Meaningfully worse"
         return "No meaningful change yet"
 
 
@@ -135,7 +139,7 @@ def pain_changes(patient: User, today: date) -> dict[str, Change]:
         return {
             "leg": Change(None, None),
             "back": Change(None, None),
-            "sitting": Change(None, None),
+            "sitting": Change(None, None, pain_scale=False),
         }
     base_end = start + timedelta(days=BASELINE_DAYS - 1)
     points = daily(patient, start, max(today, base_end))
@@ -143,7 +147,11 @@ def pain_changes(patient: User, today: date) -> dict[str, Change]:
     recent_start = today - timedelta(days=6)
     recent = [p for p in points if p.day >= recent_start] if recent_start > base_end else []
     return {
-        name: Change(_mean(getattr(p, name) for p in base), _mean(getattr(p, name) for p in recent))
+        name: Change(
+            _mean(getattr(p, name) for p in base),
+            _mean(getattr(p, name) for p in recent),
+            pain_scale=name != "sitting",
+        )
         for name in ("leg", "back", "sitting")
     }
 
@@ -165,35 +173,29 @@ def adherence(patient: User, today: date, since: date | None = None) -> list[Adh
         db.session.scalars(
             select(Assignment)
             .where(Assignment.patient_id == patient.id)
+            .options(selectinload(Assignment.doses))
             .order_by(Assignment.ended_at.is_not(None), Assignment.start_date)
         )
     )
+    dues = {a.id: due_of(a, patient.timezone) for a in assignments}
     counts = db.session.execute(
         select(Completion.assignment_id, Completion.local_date, func.count())
-        .where(Completion.patient_id == patient.id)
+        .where(Completion.patient_id == patient.id, Completion.local_date <= today)
         .group_by(Completion.assignment_id, Completion.local_date)
     )
     done: dict[int, int] = {}
-    by_id = {a.id: a for a in assignments}
     for assignment_id, day, count in counts:
-        a = by_id.get(assignment_id)
-        if a is not None and (since is None or day >= since):
-            done[a.id] = done.get(a.id, 0) + min(count, a.times_per_day)
-    out = []
-    for a in assignments:
-        last = min(
-            d
-            for d in (
-                today,
-                a.end_date,
-                local_date(a.ended_at, patient.timezone) if a.ended_at else None,
-            )
-            if d
+        due = dues.get(assignment_id)
+        if due is not None and (since is None or day >= since):
+            done[assignment_id] = done.get(assignment_id, 0) + due.counted(day, count)
+    return [
+        Adherence(
+            a,
+            dues[a.id].due_between(max(a.start_date, since) if since else a.start_date, today),
+            done.get(a.id, 0),
         )
-        first = max(a.start_date, since) if since else a.start_date
-        days = max(0, (last - first).days + 1)
-        out.append(Adherence(a, days * a.times_per_day * a.days_per_week / 7, done.get(a.id, 0)))
-    return out
+        for a in assignments
+    ]
 
 
 def overall(items: list[Adherence]) -> float | None:
@@ -294,6 +296,102 @@ class Summary:
     open_red_flags: int
     first_day: date | None
     points: list[DayPoint]  # for the chart: from the first data, at most REPORT_DAYS back
+    exercises: list[Adherence] = field(default_factory=list)  # homework, with adherence
+    paused: set[int] = field(default_factory=set)  # assignments stopped after "worse"
+    treated: list[Appointment] = field(default_factory=list)  # sessions with a record
+    tz: str = "UTC"
+
+    def exercise_lines(self) -> list[str]:
+        return [exercise_line(item, item.assignment.id in self.paused) for item in self.exercises]
+
+    def session_lines(self) -> list[str]:
+        return treatment_lines(self.treated, self.tz)
+
+
+def dosage_text(a: Assignment) -> str:
+    parts = []
+    if a.sets:
+        parts.append(f"{a.sets} set{'s' if a.sets != 1 else ''}")
+    if a.reps:
+        parts.append(f"{a.reps} reps")
+    if a.hold_seconds:
+        parts.append(f"hold {a.hold_seconds} s")
+    parts += [f"{a.times_per_day}x a day", f"{a.days_per_week} days a week"]
+    return ", ".join(parts)
+
+
+def exercise_line(item: Adherence, paused: bool = False) -> str:
+    """One exercise for the report: dose, dates, adherence, and whether it is stopped."""
+    a = item.assignment
+    dates = f"from {a.start_date:%d %b}" + (f" to {a.end_date:%d %b}" if a.end_date else "")
+    if a.ended_at:
+        dates += ", ended"
+    done = (
+        f"done {item.percent:.0f} % of what was due"
+        if item.percent is not None
+        else "nothing due yet"
+    )
+    line = f"{a.exercise.name}: {dosage_text(a)}; {dates}; {done}"
+    if a.doses and len(a.doses) > 1:
+        line += f"; dose changed {len(a.doses) - 1}x (each day counted at its own dose)"
+    if paused and not a.ended_at:
+        line += "; stopped by the patient after it felt worse, waiting for you to look"
+    return line + "."
+
+
+def _span(values: list[int], unit: str) -> str:
+    low, high = min(values), max(values)
+    return f"{low}{unit}" if low == high else f"{low}-{high}{unit}"
+
+
+def treatment_lines(treated: list[Appointment], tz_name: str) -> list[str]:
+    """The treated sessions in a few lines, so the report stays on one page: each acupoint
+    with how many sessions used it, needles and retention, electro-acupuncture, and every
+    adverse event with its date. The patient page keeps each session's full record."""
+    if not treated:
+        return []
+    used: dict[str, int] = {}
+    for a in treated:
+        for point in a.acupoints:
+            used[point] = used.get(point, 0) + 1
+    n = len(treated)
+    lines = []
+    if used:
+        lines.append(
+            f"Acupoints over {n} treated session{'s' if n != 1 else ''} (sessions using each): "
+            + ", ".join(f"{point} ({count})" for point, count in used.items())
+            + "."
+        )
+    facts = []
+    needles = [a.needles for a in treated if a.needles is not None]
+    if needles:
+        facts.append(f"{_span(needles, '')} needles a session")
+    retention = [a.retention_minutes for a in treated if a.retention_minutes is not None]
+    if retention:
+        facts.append(f"retained {_span(retention, ' min')}")
+    electro = sum(a.electro for a in treated)
+    if electro:
+        facts.append(f"electro-acupuncture at {electro} of {n}")
+    if facts:
+        text = "; ".join(facts)
+        lines.append(text[0].upper() + text[1:] + ".")
+    lines += [session_line(a, tz_name) for a in treated if a.adverse_events or a.adverse_note]
+    return lines
+
+
+def session_line(a: Appointment, tz_name: str) -> str:
+    """One treated session for the report: acupoints, needles, retention, electro, events."""
+    parts = [", ".join(a.acupoints) if a.acupoints else "no acupoints recorded"]
+    if a.needles is not None:
+        parts.append(f"{a.needles} needle{'s' if a.needles != 1 else ''}")
+    if a.retention_minutes is not None:
+        parts.append(f"retained {a.retention_minutes} min")
+    if a.electro:
+        parts.append("electro-acupuncture")
+    if a.adverse_events or a.adverse_note:
+        events = ", ".join(vocab.label(vocab.ADVERSE_EVENTS, e) for e in a.adverse_events or [])
+        parts.append("adverse event: " + " - ".join(filter(None, [events, a.adverse_note or ""])))
+    return f"{local_date(a.starts_at, tz_name):%d %b %Y}: " + "; ".join(parts)
 
 
 REPORT_DAYS = 180
@@ -308,12 +406,14 @@ def summary(patient: User, today: date) -> Summary:
     if course is not None:
         appts = [a for a in appts if a.course_id == course.id]
     flags = [a for a in alerts(patient) if a.kind is AlertKind.RED_FLAG]
+    tz = patient.clinic.timezone if patient.clinic else "UTC"
+    exercises = adherence(patient, today)
     return Summary(
         patient=patient,
         today=today,
         course=course,
         changes=pain_changes(patient, today),
-        adherence=overall(adherence(patient, today)),
+        adherence=overall(exercises),
         attended=sum(a.status is AppointmentStatus.ATTENDED for a in appts),
         missed=sum(a.status is AppointmentStatus.MISSED for a in appts),
         scores=[s for s in questionnaire_scores(patient) if s.responses],
@@ -321,4 +421,13 @@ def summary(patient: User, today: date) -> Summary:
         open_red_flags=sum(a.acknowledged_at is None for a in flags),
         first_day=first_day,
         points=daily(patient, chart_start, today),
+        exercises=exercises,
+        paused=paused_ids(patient.id),
+        treated=[
+            a
+            for a in appts
+            if a.status is AppointmentStatus.ATTENDED
+            and (a.acupoints or a.needles is not None or a.adverse_events or a.electro)
+        ],
+        tz=tz,
     )

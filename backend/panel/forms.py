@@ -48,9 +48,16 @@ class Form:
             self.errors[label] = "does not look like an email address"
         return value
 
-    def flag(self, name: str) -> bool:
-        """A checkbox: ticked when sent with any value."""
-        return bool(self.data.get(name))
+    def password(self, name: str, label: str, max_length: int = 1024) -> str:
+        """A password, exactly as typed (never stripped): spaces are part of it."""
+        value = self.data.get(name) or ""
+        if len(value) > max_length:
+            self.errors[label] = f"must be at most {max_length} characters"
+            return ""
+        if has_nul(value):
+            self.errors[label] = "must not contain a NUL character"
+            return ""
+        return value
 
     def _parsed(self, name: str, label: str, required: bool, parse, problem: str):
         """The field read by ``parse`` (None when empty); ``problem`` when it cannot be."""
@@ -111,6 +118,19 @@ class Form:
             self.errors[label] = "is not one of the choices"
             return None
         return value
+
+    def flag(self, name: str) -> bool:
+        """A checkbox: ticked or not."""
+        return (self.data.get(name) or "").strip().lower() in ("1", "on", "true", "yes")
+
+    def several(self, name: str, label: str, choices) -> list[str]:
+        """Ticked checkboxes sharing one name, each one of ``choices``, in their order."""
+        raw = self.data.getlist(name) if hasattr(self.data, "getlist") else self.data.get(name, [])
+        values = [v.strip() for v in ([raw] if isinstance(raw, str) else raw) if v.strip()]
+        if any(v not in choices for v in values):
+            self.errors[label] = "is not one of the choices"
+            return []
+        return [c for c in choices if c in values]
 
     def check(self, ok: bool, label: str, message: str) -> None:
         if ok is False and label not in self.errors:

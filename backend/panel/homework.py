@@ -11,8 +11,10 @@ from flask_login import current_user
 from .. import audit
 from ..access import patient_or_404, practitioner_required
 from ..extensions import db
+from ..homework.service import DOSE_FIELDS, change_dose
 from ..models import Assignment, Exercise, User, utcnow
 from ..reminders.outbox import notify_new_homework
+from ..timeutil import today_for
 from . import bp
 from .exercises import read_dosage
 from .forms import Form
@@ -78,8 +80,11 @@ def change_assignment(assignment_id: int):
     values = _homework_fields(form)
     form.check(assignment.ended_at is None, "Homework", "has ended; assign it again instead")
     form.done()
+    # The dose changes from the patient's today on: the days before keep theirs.
+    change_dose(assignment, values, today_for(patient.timezone))
     for key, value in values.items():
-        setattr(assignment, key, value)
+        if key not in DOSE_FIELDS:
+            setattr(assignment, key, value)
     audit.record(
         "homework.change",
         patient,

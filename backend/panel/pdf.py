@@ -105,7 +105,7 @@ def _chart(pdf: ReportPDF, s: Summary, height: float = 38.0) -> None:
         0,
         4,
         "Red: leg pain. Blue: back pain. Green dashes: meaningful improvement "
-        "(2 points or 30 % below the first week).",
+        "(2 points, or 30 % and at least 1 point, below the first week).",
         new_x="LMARGIN",
         new_y="NEXT",
     )
@@ -175,9 +175,11 @@ def report_pdf(s: Summary, clinic_name: str) -> bytes:
                 f"{s.adherence:.0f} % of what was due"
                 if s.adherence is not None
                 else "no homework yet"
-            )
+            ),
+            *s.exercise_lines(),
         ],
     )
+    section("Acupoints and session records", s.session_lines() or ["No session records yet."])
     lines = []
     for scores in s.scores:
         q = scores.questionnaire
@@ -202,7 +204,8 @@ def report_pdf(s: Summary, clinic_name: str) -> bytes:
         4.5,
         pdf.clean(
             "Pain scores are the mean of daily means. Meaningful change (Ostelo 2008): 2 points "
-            "on a 0-10 scale or 30 % from the first week. Made with Between."
+            "on a 0-10 scale, or 30 % from the first week and at least 1 point; sitting time "
+            "has no such threshold. Made with Between."
         ),
     )
     return bytes(pdf.output())

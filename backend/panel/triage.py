@@ -11,8 +11,8 @@ queries is the same for 10 patients or 10,000 (tests/perf/bench_panel.py checks 
 5. homework done in the last 7 days (capped at what was due each day), and the assignments
    that were running, to know what was due.
 
-Order: open red flags, then worsening leg pain (2 points or 30 % worse than the first
-week, Ostelo 2008), "worse after exercise" reports, no check-in for 3 days, homework
+Order: open red flags, then worsening leg pain (the meaningful-change rule of
+progress.maths: 2 points, or 30 % and at least 1 point, worse than the first week), "worse after exercise" reports, no check-in for 3 days, homework
 adherence under 50 % over the last 7 days; then everyone else by name.
 """
 
@@ -26,9 +26,20 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
 from ..extensions import db
-from ..models import Alert, AlertKind, Assignment, CheckIn, Completion, Course, Role, User
-from ..progress.maths import BASELINE_DAYS, MEANINGFUL_FRACTION, MEANINGFUL_POINTS
-from ..timeutil import local_date
+from ..models import (
+    Alert,
+    AlertKind,
+    Assignment,
+    AssignmentDose,
+    CheckIn,
+    Completion,
+    Course,
+    Role,
+    User,
+)
+from ..progress import maths
+from ..progress.maths import BASELINE_DAYS
+from ..progress.service import due_of
 
 RECENT_DAYS = 7
 QUIET_DAYS = 3
@@ -74,11 +85,8 @@ class Row:
 
 
 def is_worse(baseline: float | None, recent: float | None) -> bool:
-    """The meaningful-change rule applied to getting worse: 2 points or 30 % up."""
-    if baseline is None or recent is None:
-        return False
-    rise = recent - baseline
-    return rise >= MEANINGFUL_POINTS or (baseline > 0 and rise / baseline >= MEANINGFUL_FRACTION)
+    """The meaningful-change rule (progress.maths) applied to getting worse."""
+    return maths.meaningful_change(baseline, recent) == "worse"
 
 
 def search_filter(query: str):
@@ -204,29 +212,46 @@ def patients_needing_attention(
         if patient_id in compare:
             rows[patient_id].recent_leg = float(leg)
 
-    # 5. Homework: what was due and what was done over the last 7 days.
-    due = _due(ids, recent_start, today, tz_name)
-    daily = (
-        select(Completion.assignment_id, Completion.local_date, func.count().label("n"))
+    # 5. Homework: what was due and what was done over the last 7 days, each day against
+    # the dose in force that day (progress.maths, the one home of that arithmetic).
+    running = (
+        Assignment.patient_id.in_(ids),
+        Assignment.start_date <= today,
+        or_(Assignment.end_date.is_(None), Assignment.end_date >= recent_start),
+    )
+    doses: dict[int, list[AssignmentDose]] = {}
+    for dose in db.session.scalars(  # one statement however many assignments
+        select(AssignmentDose)
+        .join(Assignment, AssignmentDose.assignment_id == Assignment.id)
+        .where(*running)
+        .order_by(AssignmentDose.effective_from)
+    ):
+        doses.setdefault(dose.assignment_id, []).append(dose)
+    assignments = {
+        a.id: (a.patient_id, due_of(a, tz_name, doses.get(a.id, [])))
+        for a in db.session.scalars(select(Assignment).where(*running))
+    }
+    due: dict[int, float] = {}
+    for patient_id, schedule in assignments.values():
+        due[patient_id] = due.get(patient_id, 0.0) + schedule.due_between(recent_start, today)
+    done: dict[int, int] = {}
+    for assignment_id, day, n in db.session.execute(
+        select(Completion.assignment_id, Completion.local_date, func.count())
         .where(
             Completion.patient_id.in_(ids),
             Completion.local_date >= recent_start,
             Completion.local_date <= today,
         )
         .group_by(Completion.assignment_id, Completion.local_date)
-        .subquery()
-    )
-    capped = case((daily.c.n > Assignment.times_per_day, Assignment.times_per_day), else_=daily.c.n)
-    done: dict[int, int] = dict(
-        db.session.execute(
-            select(Assignment.patient_id, func.sum(capped))
-            .join(daily, daily.c.assignment_id == Assignment.id)
-            .group_by(Assignment.patient_id)
-        ).all()
-    )
+    ):
+        if assignment_id in assignments:
+            patient_id, schedule = assignments[assignment_id]
+            on = _as_date(day)
+            if on is not None:
+                done[patient_id] = done.get(patient_id, 0) + schedule.counted(on, n)
     for patient_id, amount in due.items():
         if amount > 0:
-            rows[patient_id].adherence = min(100.0, 100 * float(done.get(patient_id) or 0) / amount)
+            rows[patient_id].adherence = min(100.0, 100 * done.get(patient_id, 0) / amount)
 
     for row in rows.values():
         _explain(row, today)
@@ -235,36 +260,6 @@ def patients_needing_attention(
         rows.values(),
         key=lambda r: (r.rank > 0, not r.patient.active, r.rank, r.patient.display_name.lower()),
     )
-
-
-def _due(ids, start: date, end: date, tz_name: str) -> dict[int, float]:
-    """Homework sessions due per patient in [start, end]; "5 days a week" spread evenly."""
-    due: dict[int, float] = {}
-    for a in db.session.execute(
-        select(
-            Assignment.patient_id,
-            Assignment.start_date,
-            Assignment.end_date,
-            Assignment.ended_at,
-            Assignment.times_per_day,
-            Assignment.days_per_week,
-        ).where(
-            Assignment.patient_id.in_(ids),
-            Assignment.start_date <= end,
-            or_(Assignment.end_date.is_(None), Assignment.end_date >= start),
-        )
-    ):
-        last = min(
-            d
-            for d in (a.end_date, end, local_date(a.ended_at, tz_name) if a.ended_at else None)
-            if d
-        )
-        days = (last - max(a.start_date, start)).days + 1
-        if days > 0:
-            due[a.patient_id] = due.get(a.patient_id, 0.0) + (
-                days * a.times_per_day * a.days_per_week / 7
-            )
-    return due
 
 
 def _as_date(value) -> date | None:

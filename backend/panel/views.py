@@ -15,15 +15,17 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, vocab
 from ..access import patient_or_404, practitioner_required
 from ..clinic.service import team as clinic_team
 from ..course.service import course_progress, current_course
 from ..database import record_id
 from ..extensions import db, login_manager
+from ..homework.service import paused_ids
 from ..models import AuditEvent, Exercise, Invite, Role, User, utcnow
 from ..progress.service import baseline_start
 from ..timeutil import today_for
+from ..vocab import ADVERSE_EVENTS
 from . import bp, charts, data, triage
 from .forms import FormError
 
@@ -163,6 +165,8 @@ def patient(patient_id: int):
         checkins=data.recent_checkins(patient),
         sessions=data.sessions(patient),
         alerts=data.alerts(patient),
+        paused=paused_ids(patient.id),
+        adverse_events=ADVERSE_EVENTS,
         course=course,
         progress=course_progress(patient),
         library=library,
@@ -254,3 +258,14 @@ def local_time(moment, tz_name: str = "UTC", fmt: str = "%d %b %Y %H:%M") -> str
     from ..timeutil import zone
 
     return "" if moment is None else moment.astimezone(zone(tz_name)).strftime(fmt)
+
+
+@bp.app_template_filter("adverse_label")
+def adverse_label(value: str) -> str:
+    return vocab.label(ADVERSE_EVENTS, value)
+
+
+@bp.app_template_filter("vocab")
+def vocab_label(value: str, vocabulary: str) -> str:
+    """A check-in value in the words the patient saw (backend/vocab.py)."""
+    return vocab.label(vocab.VOCABULARIES[vocabulary], value)

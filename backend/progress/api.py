@@ -44,6 +44,7 @@ def today():
     day = today_for(patient.timezone)
     info = course_progress(patient)
     done = homework.done_counts(patient, day)
+    paused = homework.paused_ids(patient.id)
     checkins_today = db.session.execute(
         select(db.func.count()).where(CheckIn.patient_id == patient.id, CheckIn.local_date == day)
     ).scalar_one()
@@ -65,7 +66,7 @@ def today():
             starts_at=appointment.starts_at, duration_minutes=appointment.duration_minutes
         ),
         homework=[
-            homework.assignment_out(a, done.get(a.id, 0))
+            homework.assignment_out(a, done.get(a.id, 0), a.id in paused)
             for a in homework.active_assignments(patient, day)
         ],
         checkins_today=checkins_today,

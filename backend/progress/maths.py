@@ -3,8 +3,14 @@
 - A day's summary: mean and max of its check-ins (several a day are allowed; trends use
   one number a day), the sitting minutes reported that day, and homework done vs due.
 - Baseline: the first 7 days of the course (or of the data when there is no course).
-- Meaningful change (Ostelo 2008): 2 points on a 0-10 scale or 30 % of the baseline,
-  whichever is reached first, so the line sits at max(baseline - 2, baseline x 0.7).
+- Meaningful change (Ostelo 2008): 2 points on a 0-10 scale, or 30 % of the baseline with a
+  floor of 1 point (so 1.0 -> 0.7 is not a change). Counted in tenths of a point, in whole
+  numbers, so a boundary counts exactly (4.0 -> 2.8 is 30 %; floats make it 29.999...).
+  The one home of the rule: the progress screen, the panel's patient page, report and
+  patients list all ask ``meaningful_change`` / ``meaningful_line``. Sitting time has no
+  such threshold.
+- Homework due: the dosage in force on each day (``Dose``), so changing a dose never
+  rewrites the past; "5 days a week" has no fixed weekdays and is spread evenly.
 - Sitting and next-day leg pain: Pearson's r over days with both, once there are 14 pairs.
 """
 
@@ -14,9 +20,16 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 MEANINGFUL_POINTS = 2.0
 MEANINGFUL_FRACTION = 0.30
+MEANINGFUL_FLOOR = 1.0
+# The same rule in tenths of a point, where it is computed.
+_POINTS_10 = 20
+_FLOOR_10 = 10
+_PERCENT = 30
 BASELINE_DAYS = 7
 MIN_PAIRED_DAYS = 14
 
@@ -29,21 +42,55 @@ class Entry:
     sitting: int | None = None
 
 
+@dataclass(frozen=True)
+class Dose:
+    """How often an exercise is due, in force from ``start`` until the next dose."""
+
+    start: date
+    times_per_day: int
+    days_per_week: int
+
+
 @dataclass
 class Due:
-    """One assignment: on which days it runs and how often it is due."""
+    """One assignment: on which days it runs and how often it is due on each.
+
+    ``doses`` is the dosage history, oldest first; the first also covers any day before its
+    start. Without a history, ``times_per_day`` / ``days_per_week`` hold for every day.
+    """
 
     id: int
     start: date
     end: date | None
-    times_per_day: int
-    days_per_week: int
+    times_per_day: int = 1
+    days_per_week: int = 7
+    doses: list[Dose] = field(default_factory=list)
+
+    def dose_on(self, day: date) -> Dose:
+        found = Dose(self.start, self.times_per_day, self.days_per_week)
+        for index, dose in enumerate(sorted(self.doses, key=lambda d: d.start)):
+            if index == 0 or dose.start <= day:
+                found = dose
+        return found
+
+    def runs_on(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
 
     def due_on(self, day: date) -> float:
-        if day < self.start or (self.end is not None and day > self.end):
+        if not self.runs_on(day):
             return 0.0
+        dose = self.dose_on(day)
         # "5 days a week" has no fixed weekdays: spread it evenly over the week.
-        return self.times_per_day * self.days_per_week / 7
+        return dose.times_per_day * dose.days_per_week / 7
+
+    def counted(self, day: date, done: int) -> int:
+        """Sessions done that day that count: extra ones do not make up for a missed day."""
+        return min(done, self.dose_on(day).times_per_day) if self.runs_on(day) else 0
+
+    def due_between(self, first: date, last: date) -> float:
+        return sum(
+            self.due_on(first + timedelta(days=n)) for n in range(max(0, (last - first).days + 1))
+        )
 
 
 @dataclass
@@ -107,8 +154,7 @@ def daily(
             amount = due.due_on(day)
             if amount:
                 summary.homework_due += amount
-                # Extra sessions on one day do not make up for a missed one.
-                summary.homework_done += min(done.get((due.id, day), 0), due.times_per_day)
+                summary.homework_done += due.counted(day, done.get((due.id, day), 0))
         if summary.homework_due:
             summary.adherence = min(100.0, 100 * summary.homework_done / summary.homework_due)
         days.append(summary)
@@ -136,9 +182,45 @@ def weekly_adherence(days: list[Day], start: date) -> list[dict]:
     return out
 
 
+def tenths(value: float) -> int:
+    """A 0-10 score (or a mean of them) in whole tenths of a point."""
+    return int(Decimal(repr(value)).scaleb(1).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def _enough(before_10: int, moved_10: int) -> bool:
+    """A move of ``moved_10`` tenths from ``before_10`` is meaningful: 2 points, or 30 % of
+    the baseline and at least the 1-point floor."""
+    return moved_10 >= _POINTS_10 or (
+        moved_10 >= _FLOOR_10 and 100 * moved_10 >= _PERCENT * before_10
+    )
+
+
+def meaningful_change(baseline: float | None, current: float | None) -> str | None:
+    """ "better" or "worse" when pain moved meaningfully from the baseline, else None."""
+    if baseline is None or current is None:
+        return None
+    before, after = tenths(baseline), tenths(current)
+    if _enough(before, before - after):
+        return "better"
+    if _enough(before, after - before):
+        return "worse"
+    return None
+
+
+def percent_change(baseline: float | None, current: float | None) -> float | None:
+    """How much lower than the baseline, in percent, counted in tenths (3.0 -> 2.1 is 30.0)."""
+    if baseline is None or current is None or tenths(baseline) == 0:
+        return None
+    before = tenths(baseline)
+    return float(Fraction(100 * (before - tenths(current)), before))
+
+
 def meaningful_line(baseline: float) -> float:
-    """The score that counts as a meaningful improvement: 2 points or 30 %, whichever first."""
-    return max(0.0, baseline - MEANINGFUL_POINTS, baseline * (1 - MEANINGFUL_FRACTION))
+    """The highest score that counts as a meaningful improvement on this baseline: 2 points
+    lower, or 30 % lower with a 1-point floor, whichever is reached first (never below 0)."""
+    before = tenths(baseline)
+    needed = min(_POINTS_10, max(_FLOOR_10, -(-_PERCENT * before // 100)))
+    return max(0, before - needed) / 10
 
 
 @dataclass
@@ -177,16 +259,13 @@ def change(
     if current is None:
         return result
     result.points = baseline - current
-    result.percent = 100 * result.points / baseline if baseline else None
     result.improved = result.points > 0
     if pain_scale:
-        result.meaningful = result.points >= MEANINGFUL_POINTS or (
-            result.percent is not None and result.percent >= 100 * MEANINGFUL_FRACTION
-        )
+        result.percent = percent_change(baseline, current)
+        result.meaningful = meaningful_change(baseline, current) == "better"
     else:
-        result.meaningful = (
-            result.percent is not None and result.percent >= 100 * MEANINGFUL_FRACTION
-        )
+        # Sitting time has no meaningful-change threshold: report the change, label nothing.
+        result.percent = 100 * result.points / baseline if baseline else None
     return result
 
 

@@ -6,25 +6,47 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ..course.service import course_progress, current_course
 from ..extensions import db
-from ..models import Assignment, CheckIn, Completion, Course, User
+from ..models import Assignment, AssignmentDose, CheckIn, Completion, Course, User
 from ..timeutil import local_date, today_for
 from . import maths
 
 MAX_DAYS = 400  # a long course plus follow-up; keeps the answer small
 
 
+def due_of(
+    assignment: Assignment, tz_name: str, doses: list[AssignmentDose] | None = None
+) -> maths.Due:
+    """An assignment as the maths counts it: its days (to its end date, or the day it was
+    ended in ``tz_name``) and its dosage history (``doses`` when the caller loaded them for
+    many assignments at once). The one place that reads both."""
+    end = assignment.end_date
+    if assignment.ended_at is not None:
+        stopped = local_date(assignment.ended_at, tz_name)
+        end = min(end, stopped) if end else stopped
+    return maths.Due(
+        assignment.id,
+        assignment.start_date,
+        end,
+        assignment.times_per_day,
+        assignment.days_per_week,
+        [
+            maths.Dose(d.effective_from, d.times_per_day, d.days_per_week)
+            for d in (assignment.doses if doses is None else doses)
+        ],
+    )
+
+
 def _dues(patient: User) -> list[maths.Due]:
-    dues = []
-    for a in db.session.scalars(select(Assignment).where(Assignment.patient_id == patient.id)):
-        end = a.end_date
-        if a.ended_at is not None:
-            stopped = local_date(a.ended_at, patient.timezone)
-            end = min(end, stopped) if end else stopped
-        dues.append(maths.Due(a.id, a.start_date, end, a.times_per_day, a.days_per_week))
-    return dues
+    assignments = db.session.scalars(
+        select(Assignment)
+        .where(Assignment.patient_id == patient.id)
+        .options(selectinload(Assignment.doses))
+    )
+    return [due_of(a, patient.timezone) for a in assignments]
 
 
 def _done(patient: User, start: date, end: date) -> dict[tuple[int, date], int]:

@@ -7,6 +7,7 @@ import { isLeaving, loadMe, refreshReminders } from "./session.js";
 import { state } from "./state.js";
 import { flush, updateBadge } from "./sync.js";
 import { toast } from "./toast.js";
+import * as update from "./update.js";
 import * as today from "./screens/today.js";
 import * as checkin from "./screens/checkin.js";
 import * as exercise from "./screens/exercise.js";
@@ -36,6 +37,7 @@ const OPEN_SCREENS = new Set([urgent, login]);
 
 let renderCount = 0;
 async function render() {
+  fitLayout(); // the text size may have changed since the last screen
   const hash = location.hash || "#/";
   let match = null;
   for (const [pattern, screen, tab] of ROUTES) {
@@ -92,6 +94,16 @@ window.addEventListener("online", () => { updateBadge(); flush(); });
 window.addEventListener("offline", updateBadge);
 Queue.onChange(updateBadge);
 
+/* Large text (200 % text size, or zoom, on a phone): nothing stays pinned over the content.
+ * The tab bar moves to the top of the page, wrapping as it needs, and Save buttons scroll
+ * with the page, so the screen is never a third covered and every tab stays reachable. */
+function fitLayout() {
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+  document.documentElement.classList.toggle("large-text", rem * 22 > innerWidth || rem * 30 > innerHeight);
+}
+fitLayout();
+window.addEventListener("resize", fitLayout);
+
 if ("serviceWorker" in navigator) {
   navigator.serviceWorker.addEventListener("message", (event) => {
     const data = event.data || {};
@@ -107,7 +119,9 @@ async function start() {
   flush(); // entries left from last time go now
   // Registered after the first screen is up, so precaching never competes with it.
   if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("sw.js", { scope: "./" }).catch((err) => console.error("service worker", err));
+    navigator.serviceWorker.register("sw.js", { scope: "./" })
+      .then((registration) => update.watch(registration))
+      .catch((err) => console.error("service worker", err));
   }
   if (state.me && !state.needsLogin && navigator.onLine) refreshReminders();
 }

@@ -41,8 +41,10 @@ function withTimeout(promise, ms, message) {
 
 export async function current() {
   if (!("serviceWorker" in navigator)) return null;
-  const registration = await navigator.serviceWorker.ready;
-  return registration.pushManager ? registration.pushManager.getSubscription() : null;
+  // getRegistration, not ready: when Settings is the first screen opened, the worker is not
+  // registered yet and ready would never settle (a blank screen).
+  const registration = await navigator.serviceWorker.getRegistration();
+  return registration && registration.pushManager ? registration.pushManager.getSubscription() : null;
 }
 
 async function newSubscription(registration) {

@@ -6,11 +6,9 @@ import { navigate } from "../nav.js";
 import { myQueue } from "../state.js";
 import { submit } from "../sync.js";
 import { toast } from "../toast.js";
+import { LOCATIONS, SENSATIONS, SIDES } from "../vocab.js";
 
 const Queue = self.BetweenQueue;
-const LOCATIONS = [["lower_back", "Lower back"], ["buttock", "Buttock"], ["thigh", "Back of thigh"], ["calf", "Calf"], ["foot", "Foot"]];
-const SIDES = [["left", "Left"], ["right", "Right"], ["both", "Both"]];
-const SENSATIONS = [["sharp", "Sharp"], ["burning", "Burning"], ["shooting", "Shooting"], ["tingling", "Tingling"], ["numbness", "Numbness"], ["weakness", "Weakness"]];
 const SITTING = [[60, "Under 2 h"], [180, "2–4 h"], [300, "4–6 h"], [420, "6–8 h"], [540, "8 h or more"]];
 export const RED_FLAGS = [
   ["bladder_bowel", "New trouble controlling your bladder or bowels, trouble starting to pee, or less feeling when you do?"],

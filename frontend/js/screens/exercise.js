@@ -1,7 +1,8 @@
 /* One exercise: the picture, plain steps, the dosage and when to stop. Offline, it comes
  * from the saved homework list, or else from the saved Today (its homework is the same). */
 import { dosageText, h } from "../dom.js";
-import { getKept, loadMine } from "../state.js";
+import { getKept, loadMine, myQueue } from "../state.js";
+import { isPaused, stopNote } from "./today.js";
 
 async function fromSavedToday(id) {
   const today = await loadMine("today");
@@ -22,6 +23,7 @@ export async function render(root, { params }) {
   root.append(...[
     h("p", {}, h("a", { href: "#/" }, "← Today")),
     h("h1", {}, ex.name),
+    isPaused(item, await myQueue()) ? stopNote(ex.name) : null,
     ex.image ? h("img", { class: "illustration", src: ex.image, alt: `Drawing: ${ex.name}`, width: 320, height: 240 }) : null,
     h("p", {}, ex.summary),
     h("p", { class: "dose" }, dosageText(item.dosage)),

@@ -53,7 +53,23 @@ async function notificationsSection() {
     paint();
   });
   test.addEventListener("click", async () => {
-    try { await push.sendTest(); toast("Test sent. It should arrive in a moment."); } catch (err) { toast(err.message); }
+    // Say what really happened: "sent" only when a push service took it for this phone.
+    try { subscription = await push.current(); } catch (err) { subscription = null; }
+    if (!subscription) {
+      paint();
+      toast("Reminders are off on this phone, so there is nothing to test. Turn them on first.");
+      return;
+    }
+    test.disabled = true;
+    try {
+      const result = await push.sendTest();
+      if (result.sent > 0) toast("Test sent. It should arrive in a moment.");
+      else if (result.removed > 0) toast("This phone's reminders had stopped working. Turn them off and on again.");
+      else toast("The test could not be delivered just now. Your reminders may not arrive: please try again later.");
+    } catch (err) {
+      toast(err.message);
+    }
+    test.disabled = false;
   });
   paint();
   section.append(status, h("div", { class: "row" }, onOff, test));

@@ -5,13 +5,24 @@ import { navigate } from "../nav.js";
 import { getKept, myQueue } from "../state.js";
 import { submit } from "../sync.js";
 import { toast } from "../toast.js";
+import { FEELINGS, WORSE_FEELINGS } from "../vocab.js";
 
 const Queue = self.BetweenQueue;
-const FEELINGS = [["better", "Better"], ["same", "Same"], ["worse", "Worse"], ["spreading", "Pain spreading"]];
 
-export const WORSE_ADVICE = "Thank you for telling us. Stop this exercise for now: your practitioner " +
-  "will see this. If pain spreads further down your leg, or you notice new numbness or weakness, " +
-  "contact your practitioner or doctor today.";
+export const WORSE_ADVICE = "Stop this exercise for now: your practitioner has been told and will " +
+  "look at it. Leave it until they have. If pain spreads further down your leg, or you notice new " +
+  "numbness or weakness, contact your practitioner or doctor today.";
+
+/* "Stop this exercise" stays on it until the practitioner has looked: the server says so
+ * (paused), and so does a "worse" entry still waiting on this phone to be sent. */
+export function isPaused(item, queued) {
+  return Boolean(item.paused) || queued.some((q) => q.path === `/api/homework/${item.id}/completions` &&
+    q.body && WORSE_FEELINGS.includes(q.body.feeling));
+}
+
+export function stopNote(name) {
+  return h("p", { class: "note stop" }, h("strong", {}, `${name}: `), WORSE_ADVICE);
+}
 
 /* Questionnaires (what is due). Not essential to Today: any trouble just means no card. */
 async function loadQuestionnaires() {
@@ -55,7 +66,7 @@ function sessionCard(data) {
   return card;
 }
 
-function homeworkItem(item, pendingCount) {
+function homeworkItem(item, pendingCount, paused) {
   const due = item.dosage.times_per_day;
   const done = item.done_today + pendingCount;
   const status = h("p", { class: "muted", "aria-live": "polite" }, `Done ${done} of ${due} today`);
@@ -80,17 +91,23 @@ function homeworkItem(item, pendingCount) {
     button.disabled = false;
     if (chosen) chosen.checked = false;
     if (result.error) toast(result.error.message);
-    else if (body.feeling === "worse" || body.feeling === "spreading") toast(WORSE_ADVICE);
-    else toast(result.sent ? "Well done. Saved." : "Saved on this phone. It will be sent when you're online.");
+    else if (WORSE_FEELINGS.includes(body.feeling)) {
+      // The advice goes on the exercise and stays there, not in a passing message.
+      if (!card.querySelector(".stop")) card.insertBefore(stopNote(item.exercise.name), feelings);
+      const note = card.querySelector(".stop");
+      note.setAttribute("tabindex", "-1");
+      note.focus();
+    } else toast(result.sent ? "Well done. Saved." : "Saved on this phone. It will be sent when you're online.");
   });
-  return h("li", { class: "card homework" },
+  const card = h("li", { class: "card homework" },
     h("div", { class: "hw-head" },
       h("img", { src: item.exercise.image || "icons/icon.svg", alt: "", width: 64, height: 64, loading: "lazy" }),
       h("div", {},
         h("h3", {}, h("a", { href: `#/exercise/${item.id}` }, item.exercise.name)),
         h("p", { class: "dose" }, dosageText(item.dosage)),
         status)),
-    feelings, button);
+    paused ? stopNote(item.exercise.name) : null, feelings, button);
+  return card;
 }
 
 function problemList(items) {
@@ -144,7 +161,8 @@ export async function render(root, { state, hash }) {
       section.append(h("p", { class: "muted" }, "No homework for today."));
     } else {
       const pending = (id) => queued.filter((q) => q.status === "pending" && q.path === `/api/homework/${id}/completions`).length;
-      section.append(h("ul", { class: "plain" }, data.homework.map((item) => homeworkItem(item, pending(item.id)))));
+      section.append(h("ul", { class: "plain" }, data.homework.map((item) =>
+        homeworkItem(item, pending(item.id), isPaused(item, queued)))));
     }
     root.append(section);
     if (data.checkins_today) {
