@@ -14,6 +14,7 @@ from . import (  # noqa: E402,F401  (registers the routes)
     course,
     exercises,
     homework,
+    intake,
     invites,
     questionnaires,
     views,

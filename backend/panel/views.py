@@ -17,10 +17,14 @@ from sqlalchemy import select
 
 from .. import audit
 from ..access import patient_or_404, practitioner_required
+from ..auth import accounts
+from ..checkins.red_flags import LABELS
 from ..course.service import course_progress, current_course
 from ..database import record_id
 from ..extensions import db
-from ..models import AuditEvent, Exercise, Invite, Role, User, utcnow
+from ..intake import service as intake_service
+from ..intake.form import INTAKE_FORM
+from ..models import ALERT_ACTIONS, AuditEvent, Exercise, Invite, Role, User, utcnow
 from ..progress.service import baseline_start
 from ..timeutil import today_for
 from . import bp, charts, data, triage
@@ -123,10 +127,18 @@ def patient(patient_id: int):
         .limit(1)
     )
     scores = data.questionnaire_scores(patient)
+    intake = intake_service.of(patient)
     audit.record("patient.read", patient, target=f"patient:{patient.id}")
     page = render_template(
         "panel/patient.html",
         patient=patient,
+        intake=intake,
+        intake_form=INTAKE_FORM,
+        raised=intake_service.raises(intake.answers) if intake else [],
+        flag_labels=LABELS,
+        alert_actions=ALERT_ACTIONS,
+        erasable_from=accounts.erasable_from(patient),
+        may_erase=accounts.may_erase(patient),
         today=today,
         changes=changes,
         pain_svg=charts.pain_chart(points, changes["leg"].target),
