@@ -44,6 +44,7 @@ PUBLIC = {
     "/app/",
     "/app/<path:path>",
     "/static/<path:filename>",
+    "/panel/sw.js",  # the panel's service worker: a static script, no data
 }
 
 

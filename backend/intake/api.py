@@ -13,7 +13,7 @@ from flask import Blueprint
 from flask_login import current_user
 from pydantic import BaseModel, Field
 
-from ..api import ANY_USER, ApiError, route
+from ..api import ApiError, route
 from ..auth.schemas import Strict
 from ..checkins.red_flags import vocabulary
 from ..models import Role, utcnow
@@ -49,7 +49,7 @@ class IntakeOut(BaseModel):
     reviewed: bool
 
 
-@route(bp, "/safety", response=SafetyOut, role=ANY_USER)
+@route(bp, "/safety", response=SafetyOut, role=Role.PATIENT)
 def safety():
     """Red-flag questions, the clinic's numbers and words, and the disclaimer."""
     clinic = current_user.clinic

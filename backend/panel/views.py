@@ -102,6 +102,14 @@ def index():
     return html
 
 
+@bp.get("/sw.js")
+def service_worker():
+    """The panel's service worker (alert pushes only), served under /panel/ for its scope."""
+    response = current_app.send_static_file("js/panel-sw.js")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 @bp.get("/patients/<int:patient_id>")
 @practitioner_required
 def patient(patient_id: int):
