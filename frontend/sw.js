@@ -12,7 +12,7 @@
  */
 importScripts("js/queue.js");
 
-const VERSION = "2026-11-23.2";
+const VERSION = "2026-11-23.3";
 const SHELL_CACHE = `between-shell-${VERSION}`;
 const SHELL = [
   "./", "index.html", "manifest.webmanifest", "css/app.css",
@@ -20,7 +20,8 @@ const SHELL = [
   "js/toast.js", "js/sync.js", "js/session.js",
   "js/screens/today.js", "js/screens/checkin.js", "js/screens/exercise.js",
   "js/screens/progress.js", "js/screens/settings.js", "js/screens/login.js",
-  "js/screens/urgent.js", "js/screens/questionnaire.js",
+  "js/screens/urgent.js", "js/screens/questionnaire.js", "js/screens/help.js",
+  "js/screens/intake.js", "js/safety.js",
   "vendor/uPlot.iife.min.js", "vendor/uPlot.min.css",
   "icons/icon.svg", "icons/icon-192.png", "icons/icon-512.png", "icons/maskable-512.png",
   "icons/badge-72.png",
