@@ -9,7 +9,7 @@ import { navigate } from "../nav.js";
 import { myQueue } from "../state.js";
 import { submit } from "../sync.js";
 import { toast } from "../toast.js";
-import { loadSafety, rememberUrgent } from "../safety.js";
+import { keptSafety, loadSafety, rememberUrgent } from "../safety.js";
 
 const Queue = self.BetweenQueue;
 const LOCATIONS = [["lower_back", "Lower back"], ["buttock", "Buttock"], ["thigh", "Back of thigh"], ["calf", "Calf"], ["foot", "Foot"]];
@@ -202,10 +202,11 @@ function checkinQuestions(safety) {
 }
 
 export async function render(root) {
+  // The copy kept on this phone first: the screen never waits for (or fails on) the network.
+  const questions = checkinQuestions((await keptSafety()) || (await loadSafety()));
   root.append(h("h1", {}, "Check in"));
   root.append(h("p", { class: "muted" }, "Tap what fits right now. You can check in as often as you like."));
   const errorBox = h("div", { class: "error", role: "alert", tabindex: "-1" });
-  const questions = checkinQuestions(await loadSafety());
   let saved = false;
 
   async function save(body) {
