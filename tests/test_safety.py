@@ -102,6 +102,9 @@ def test_a_red_flag_is_sent_alone_and_questions_never_seen_stay_not_asked(phone)
     assert entry.red_flag_answers["bladder_bowel"] is True
     assert entry.red_flag_answers["fever"] is None  # not asked, not "no"
     assert count(Alert, kind=AlertKind.RED_FLAG) == 1
+    # An entry without pain scores is not a point of the trends, and breaks nothing.
+    assert phone.get("/api/progress").status_code == 200
+    assert phone.get("/api/export.csv").status_code == 200
 
 
 def test_without_a_red_flag_pain_scores_are_still_needed(phone):
@@ -310,3 +313,28 @@ def test_only_the_owner_erases_a_closed_record_and_only_after_retention(
     assert count(User, id=patient.id) == 0 and count(CheckIn) == 0
     erased = db.session.scalar(select(AuditEvent).filter_by(action="record.erase"))
     assert erased.patient_id == patient.id and erased.actor_id == owner.id
+
+
+def test_acknowledging_records_what_was_done_on_the_page_and_in_the_report(
+    api, phone, lead, patient
+):
+    phone.post("/api/checkins", json=flags_only(bladder_bowel=True), key=new_key())
+    api.logout()
+    api.login(lead)
+    token = api.form_token("/panel/")
+    alert = db.session.scalar(select(Alert))
+    bad = api.client.post(
+        f"/panel/alerts/{alert.id}/acknowledge", data={"csrf_token": token, "action": "other"}
+    )
+    assert bad.status_code == 422  # "other" needs a note
+    done = api.client.post(
+        f"/panel/alerts/{alert.id}/acknowledge",
+        data={"csrf_token": token, "action": "advised_emergency", "note": "Went to A&E"},
+    )
+    assert done.status_code == 303
+    page = api.get(f"/panel/patients/{patient.id}").get_data(as_text=True)
+    assert "Advised emergency care" in page and "Went to A&amp;E" in page
+    report = api.get(f"/panel/patients/{patient.id}/report").get_data(as_text=True)
+    assert "Emergency: Bladder or bowel change." in report
+    assert "Dr Lead" in report and "Advised emergency care (Went to A&amp;E)." in report
+    assert api.get(f"/panel/patients/{patient.id}/report.pdf").status_code == 200

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from .. import audit
 from ..access import patient_or_404, practitioner_required
+from ..alerts.report import red_flag_lines
 from ..auth import accounts
 from ..checkins.red_flags import LABELS
 from ..course.service import course_progress, current_course
@@ -183,7 +184,13 @@ def _report_summary(patient_id: int, action: str) -> data.Summary:
 def report(patient_id: int):
     summary = _report_summary(patient_id, "report.read")
     chart = charts.pain_chart(summary.points, summary.changes["leg"].target)
-    page = render_template("panel/report.html", s=summary, clinic=current_user.clinic, chart=chart)
+    page = render_template(
+        "panel/report.html",
+        s=summary,
+        clinic=current_user.clinic,
+        chart=chart,
+        red_flag_lines=red_flag_lines(summary.patient),
+    )
     db.session.commit()
     return page
 
