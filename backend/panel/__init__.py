@@ -7,7 +7,10 @@ data has its own module of form routes. They are imported last so that each can 
 
 from flask import Blueprint
 
+from ..mail.failures import failed_mail
+
 bp = Blueprint("panel", __name__, url_prefix="/panel")
+bp.add_app_template_global(failed_mail)
 
 from . import (  # noqa: E402,F401  (registers the routes)
     alerts,
