@@ -119,6 +119,23 @@ def test_history_questions_are_not_asked_at_a_check_in(phone):
     assert count(Alert) == 0
 
 
+def test_a_red_flag_queued_by_an_older_app_version_still_alerts(phone):
+    old = {
+        "bladder_bowel": False,
+        "saddle_numbness": False,
+        "both_legs_or_weakness": True,
+        "after_trauma": False,
+        "fever": False,
+        "cancer_history": True,
+        "weight_loss": False,
+    }
+    response = phone.post("/api/checkins", json=checkin_body(red_flags=old), key=new_key())
+    assert response.status_code == 201
+    assert response.get_json()["urgency"] == "emergency"
+    alert = db.session.scalar(select(Alert))
+    assert alert.details["red_flags"] == ["both_legs_or_weakness", "cancer_history"]
+
+
 def test_a_phone_clock_15_minutes_fast_is_accepted_and_clamped(phone):
     fast = utcnow() + timedelta(minutes=15)
     body = checkin_body(recorded_at=fast.isoformat(), red_flags={"fever": True})

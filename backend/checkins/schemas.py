@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, Field, create_model, field_validator
 
 from ..auth.schemas import Strict
-from .red_flags import CHECKIN_FLAGS, QUESTIONS
+from .red_flags import CHECKIN_FLAGS, LEGACY, QUESTIONS
 
 Location = Literal["lower_back", "buttock", "thigh", "calf", "foot"]
 Side = Literal["left", "right", "both"]
@@ -20,6 +20,12 @@ RedFlagAnswers = create_model(  # type: ignore[call-overload]
     __base__=Strict,
     __doc__="Red-flag answers since the last check-in; null or absent = not asked.",
     **{key: (bool | None, Field(None, description=QUESTIONS[key])) for key in CHECKIN_FLAGS},
+    # Sent by older versions of the app, perhaps from an offline queue: still accepted, and
+    # graded as before, so a red flag queued before an update is never refused.
+    **{
+        key: (bool | None, Field(None, description=f"Older app versions: {text}"))
+        for key, (_grade, text) in LEGACY.items()
+    },
 )
 
 

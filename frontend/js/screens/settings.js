@@ -161,6 +161,7 @@ function dataSection() {
     h("div", { class: "row" },
       h("a", { class: "btn", href: "/api/export.csv", download: "between-my-data.csv" }, "Download CSV"),
       h("a", { class: "btn", href: "/api/export.json", download: "between-my-data.json" }, "Download JSON")),
+    h("p", {}, h("a", { href: "#/intake" }, "My answers before treatment (health and consent)")),
     h("details", {}, h("summary", {}, "Close my app account"), form));
 }
 
