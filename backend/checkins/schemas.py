@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, create_model, field_validator
 
@@ -15,18 +15,21 @@ Sensation = Literal["sharp", "burning", "shooting", "tingling", "numbness", "wea
 
 # Every emergency and same-day question: true (yes), false (no), or null / left out = not
 # asked (the patient never saw it). Built from the one vocabulary in red_flags.py.
-RedFlagAnswers = create_model(  # type: ignore[call-overload]
-    "RedFlagAnswers",
-    __base__=Strict,
-    __doc__="Red-flag answers since the last check-in; null or absent = not asked.",
-    **{key: (bool | None, Field(None, description=QUESTIONS[key])) for key in CHECKIN_FLAGS},
-    # Sent by older versions of the app, perhaps from an offline queue: still accepted, and
-    # graded as before, so a red flag queued before an update is never refused.
-    **{
-        key: (bool | None, Field(None, description=f"Older app versions: {text}"))
-        for key, (_grade, text) in LEGACY.items()
-    },
-)
+if TYPE_CHECKING:
+    RedFlagAnswers = Strict
+else:
+    RedFlagAnswers = create_model(
+        "RedFlagAnswers",
+        __base__=Strict,
+        __doc__="Red-flag answers since the last check-in; null or absent = not asked.",
+        **{key: (bool | None, Field(None, description=QUESTIONS[key])) for key in CHECKIN_FLAGS},
+        # Sent by older versions of the app, perhaps from an offline queue: still accepted, and
+        # graded as before, so a red flag queued before an update is never refused.
+        **{
+            key: (bool | None, Field(None, description=f"Older app versions: {text}"))
+            for key, (_grade, text) in LEGACY.items()
+        },
+    )
 
 
 class CheckInIn(Strict):
@@ -45,7 +48,7 @@ class CheckInIn(Strict):
     sensations: list[Sensation] = Field(default_factory=list, max_length=6)
     sitting_minutes: int | None = Field(None, ge=0, le=1440)
     note: str | None = Field(None, max_length=2000)
-    red_flags: RedFlagAnswers = Field(default_factory=RedFlagAnswers)  # type: ignore[valid-type]
+    red_flags: RedFlagAnswers = Field(default_factory=RedFlagAnswers)
 
     @property
     def flags_yes(self) -> list[str]:
