@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..api import ApiError, route
 from ..models import User
 from . import service
-from .schemas import InviteAcceptIn, LoginIn, MeOut
+from .schemas import ClinicOut, InviteAcceptIn, LoginIn, MeOut
 
 bp = Blueprint("auth_api", __name__, url_prefix="/api")
 
@@ -22,7 +22,7 @@ def me_out(user: User) -> MeOut:
         display_name=user.display_name,
         email=user.email,
         timezone=user.timezone,
-        clinic={"id": user.clinic.id, "name": user.clinic.name},
+        clinic=ClinicOut(id=user.clinic.id, name=user.clinic.name),
     )
 
 

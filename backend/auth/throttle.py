@@ -6,7 +6,7 @@ gets several times the allowance. Attempts live in a table that every worker rea
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
@@ -18,7 +18,7 @@ MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_IP = 30
 
 
-def _failures(column, value) -> tuple[int, object]:
+def _failures(column, value) -> tuple[int, datetime]:
     since = utcnow() - WINDOW
     count, oldest = db.session.execute(
         select(func.count(), func.min(LoginAttempt.at)).where(

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..checkins.red_flags import CHECKIN_FLAGS, GRADES
-from ..extensions import db
+from ..extensions import Model
 from ._types import UTCDateTime, utcnow
 
 # Where it hurts and how it feels. The red-flag questions live in checkins/red_flags.py.
@@ -19,7 +19,7 @@ SENSATIONS = ("sharp", "burning", "shooting", "tingling", "numbness", "weakness"
 RED_FLAGS = CHECKIN_FLAGS  # asked at every check-in (emergency, then same day)
 
 
-class CheckIn(db.Model):
+class CheckIn(Model):
     """One check-in. Several a day are allowed; trends use a per-day summary."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,7 +84,7 @@ ALERT_ACTIONS = {
 }
 
 
-class Alert(db.Model):
+class Alert(Model):
     """Something a practitioner must see: shown at the top of the panel until acknowledged."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

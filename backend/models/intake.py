@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ._types import UTCDateTime, utcnow
 
 
-class Intake(db.Model):
+class Intake(Model):
     """The patient's intake answers (the form itself is data: ``backend/intake/form.py``).
 
     Part of the clinic's clinical record: closing the app account does not erase it.

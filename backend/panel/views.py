@@ -22,7 +22,7 @@ from ..auth import accounts
 from ..checkins.red_flags import LABELS
 from ..course.service import course_progress, current_course
 from ..database import record_id
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..intake import service as intake_service
 from ..intake.form import INTAKE_FORM
 from ..models import ALERT_ACTIONS, AuditEvent, Exercise, Invite, Role, User, utcnow
@@ -62,7 +62,7 @@ def bad_token(error: CSRFError):
     """A form without a valid token. Logged out (e.g. the session ended while the form was
     open): log in first, as for any panel page. Logged in: say so plainly."""
     if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
+        return login_manager.unauthorized()
     if not current_user.is_practitioner:
         return "The practitioner panel is for practitioners.", 403
     return render_template(

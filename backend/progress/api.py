@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 from flask import Blueprint, Response, session
 from flask_login import current_user, logout_user
@@ -33,6 +32,7 @@ from ..models import (
 )
 from ..timeutil import today_for
 from . import service
+from .schemas import ExportOut, NextAppointment, ProgressOut, TodayCourse, TodayOut
 
 bp = Blueprint("progress", __name__, url_prefix="/api")
 
@@ -41,48 +41,42 @@ class DeleteAccountIn(Strict):
     password: str = Field(min_length=1, max_length=1024)
 
 
-@route(bp, "/today", role=Role.PATIENT)
+@route(bp, "/today", response=TodayOut, role=Role.PATIENT)
 def today():
     """What the Today screen shows: next appointment, session N of M, today's homework."""
     patient = current_user
     day = today_for(patient.timezone)
     info = course_progress(patient)
     done = homework.done_counts(patient, day)
-    checkins_today = (
-        db.session.scalar(
-            select(db.func.count()).where(
-                CheckIn.patient_id == patient.id, CheckIn.local_date == day
-            )
-        )
-        or 0
-    )
+    checkins_today = db.session.execute(
+        select(db.func.count()).where(CheckIn.patient_id == patient.id, CheckIn.local_date == day)
+    ).scalar_one()
     appointment = info.next_appointment
-    return {
-        "date": day.isoformat(),
-        "display_name": patient.display_name,
-        "course": None
+    return TodayOut(
+        date=day,
+        display_name=patient.display_name,
+        course=None
         if info.course is None
-        else {
-            "title": info.course.title,
-            "planned_sessions": info.course.planned_sessions,
-            "attended": info.attended,
-            "next_session_number": info.next_session_number,
-        },
-        "next_appointment": None
+        else TodayCourse(
+            title=info.course.title,
+            planned_sessions=info.course.planned_sessions,
+            attended=info.attended,
+            next_session_number=info.next_session_number,
+        ),
+        next_appointment=None
         if appointment is None
-        else {
-            "starts_at": appointment.starts_at.isoformat(),
-            "duration_minutes": appointment.duration_minutes,
-        },
-        "homework": [
-            homework.assignment_out(a, done.get(a.id, 0)).model_dump(mode="json")
+        else NextAppointment(
+            starts_at=appointment.starts_at, duration_minutes=appointment.duration_minutes
+        ),
+        homework=[
+            homework.assignment_out(a, done.get(a.id, 0))
             for a in homework.active_assignments(patient, day)
         ],
         # After an emergency red flag, exercises wait until the practitioner has looked.
-        "homework_paused": homework_paused(patient),
-        "intake_due": intake_service.of(patient) is None,
-        "checkins_today": checkins_today,
-    }
+        homework_paused=homework_paused(patient),
+        intake_due=intake_service.of(patient) is None,
+        checkins_today=checkins_today,
+    )
 
 
 def homework_paused(patient: User) -> bool:
@@ -102,10 +96,10 @@ def homework_paused(patient: User) -> bool:
     )
 
 
-@route(bp, "/progress", role=Role.PATIENT)
+@route(bp, "/progress", response=ProgressOut, role=Role.PATIENT)
 def progress():
     """Per-day summaries over the course, change since the first week, sitting vs leg pain."""
-    return service.progress(current_user)
+    return ProgressOut.model_validate(service.progress(current_user))
 
 
 def _my_entries(patient: User) -> tuple[list[CheckIn], list[Completion]]:
@@ -159,7 +153,7 @@ def _download(body: str, mimetype: str, filename: str) -> Response:
     )
 
 
-def my_data(patient: User) -> dict:
+def my_data(patient: User) -> ExportOut:
     """A copy of everything the patient entered, as the JSON export gives it."""
     checkins, completions = _my_entries(patient)
     appointments = db.session.scalars(
@@ -202,14 +196,14 @@ def my_data(patient: User) -> dict:
         if intake is None
         else {"answers": intake.answers, "submitted_at": intake.submitted_at.isoformat()},
     }
-    return data
+    return ExportOut.model_validate(data)
 
 
-@route(bp, "/export.json", role=Role.PATIENT)
+@route(bp, "/export.json", response=ExportOut, role=Role.PATIENT)
 def export_json():
     """All my entries as JSON (check-ins, homework done, appointments, questionnaires)."""
-    data = my_data(current_user)
-    return _download(json.dumps(data, indent=2), "application/json", "between-my-data.json")
+    export = my_data(current_user)
+    return _download(export.model_dump_json(indent=2), "application/json", "between-my-data.json")
 
 
 CSV_COLUMNS = [
@@ -235,7 +229,7 @@ def _safe_cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-@route(bp, "/export.csv", role=Role.PATIENT)
+@route(bp, "/export.csv", produces="text/csv", role=Role.PATIENT)
 def export_csv():
     """All my check-ins and homework completions as one CSV table."""
     checkins, completions = _my_entries(current_user)
@@ -263,14 +257,14 @@ def export_csv():
                 ],
             )
         )
-    for c in completions:
+    for done in completions:
         writer.writerow(
             map(
                 _safe_cell,
                 [
                     "homework",
-                    c.completed_at.isoformat(),
-                    c.local_date.isoformat(),
+                    done.completed_at.isoformat(),
+                    done.local_date.isoformat(),
                     None,
                     None,
                     None,
@@ -278,16 +272,16 @@ def export_csv():
                     None,
                     None,
                     None,
-                    c.assignment.exercise.name,
-                    c.feeling,
-                    c.note,
+                    done.assignment.exercise.name,
+                    done.feeling,
+                    done.note,
                 ],
             )
         )
     return _download(out.getvalue(), "text/csv", "between-my-data.csv")
 
 
-@route(bp, "/me", methods=["DELETE"], body=DeleteAccountIn, role=Role.PATIENT)
+@route(bp, "/me", methods=["DELETE"], body=DeleteAccountIn, response=ExportOut, role=Role.PATIENT)
 def delete_account(body: DeleteAccountIn):
     """Close my app account (asks for the password again) and get a copy of my data.
 
