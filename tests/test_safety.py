@@ -156,6 +156,20 @@ def test_a_red_flag_is_never_refused_for_its_age(phone):
     assert phone.post("/api/checkins", json=plain, key=new_key()).status_code == 422
 
 
+def test_an_old_red_flag_replayed_after_its_answer_was_pruned_is_stored_once(phone):
+    from backend.api.routing import prune_answers
+
+    old = utcnow() - timedelta(days=120)
+    body = flags_only(night_pain=True) | {"recorded_at": old.isoformat()}
+    key = new_key()
+    assert phone.post("/api/checkins", json=body, key=key).status_code == 201
+    prune_answers(now=utcnow() + timedelta(days=365))
+    db.session.commit()
+    again = phone.post("/api/checkins", json=body, key=key)
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers
+    assert count(CheckIn) == 1 and count(Alert) == 1
+
+
 def test_homework_is_paused_after_an_emergency_flag_until_acknowledged(phone, lead):
     assert phone.get("/api/today").get_json()["homework_paused"] is False
     phone.post("/api/checkins", json=flags_only(both_legs=True), key=new_key())

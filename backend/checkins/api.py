@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from flask import Blueprint, abort
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..alerts import notify
-from ..api import ApiError, route
+from ..api import ApiError, fields, route
 from ..extensions import db
-from ..models import Alert, AlertKind, CheckIn, Role, utcnow
+from ..models import Alert, AlertKind, CheckIn, Role
 from ..timeutil import local_date
 from .red_flags import urgency
 from .schemas import CheckInIn, CheckInList, CheckInOut, CheckInQuery
 
-OLDEST_ENTRY = timedelta(days=60)  # an entry without a red flag, back from a long trip
 # Before this the phone's clock is plainly broken: a red flag then counts from its arrival.
 EARLIEST_CLOCK = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -45,12 +44,12 @@ def checkin_out(entry: CheckIn) -> CheckInOut:
 def entry_time(phone_time: datetime | None, has_red_flag: bool) -> datetime:
     """When the entry counts as made. A phone clock that runs fast is clamped to now; only an
     entry without a red flag is refused for being old: a red flag is never lost to a clock."""
-    now = utcnow()
+    now = fields.utcnow()  # the one clock of the entry-age rule (api/fields.py)
     if phone_time is None or phone_time > now:
         return now
     if has_red_flag:
         return phone_time if phone_time >= EARLIEST_CLOCK else now
-    if phone_time < now - OLDEST_ENTRY:
+    if phone_time < now - fields.OLDEST_ENTRY:
         raise ApiError(
             422,
             "invalid",
@@ -58,6 +57,22 @@ def entry_time(phone_time: datetime | None, has_red_flag: bool) -> datetime:
             {"recorded_at": "is more than 60 days ago"},
         )
     return phone_time
+
+
+def _already_stored(phone_time: datetime | None, answers: dict) -> CheckIn | None:
+    """The same red-flag entry, stored before. A red flag has no age limit, so its replay may
+    come after its Idempotency-Key answer was pruned (api/routing.py KEEP_ANSWERS): the
+    phone's own time and answers then find it, and it is not stored (or alerted) twice."""
+    if phone_time is None or phone_time > fields.utcnow() - fields.OLDEST_ENTRY:
+        return None  # recent: the Idempotency-Key answer is still kept
+    for entry in db.session.scalars(
+        select(CheckIn).where(
+            CheckIn.patient_id == current_user.id, CheckIn.device_recorded_at == phone_time
+        )
+    ):
+        if entry.red_flag_answers == answers:
+            return entry
+    return None
 
 
 @route(
@@ -82,6 +97,9 @@ def create_checkin(body: CheckInIn):
             raise ApiError(422, "invalid", "Some fields need another look.", missing)
     grade = urgency(flags)
     recorded_at = entry_time(body.recorded_at, bool(flags))
+    same = _already_stored(body.recorded_at, answers) if flags else None
+    if same is not None:
+        return checkin_out(same)
     entry = CheckIn(
         patient_id=current_user.id,
         recorded_at=recorded_at,
