@@ -40,6 +40,8 @@ PUBLIC = {
     "/login",
     "/logout",
     "/invite/<token>",
+    "/setup/<token>",  # tested in test_clinic.py
+    "/join/<token>",
     "/",
     "/app/",
     "/app/<path:path>",

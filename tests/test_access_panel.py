@@ -69,7 +69,7 @@ ROWS = [
         "POST",
         "/panel/patients/<int:patient_id>/erase",
         lambda w: f"/panel/patients/{w.closed_patient.id}/erase",
-        "practitioner",
+        "owner",
         form=lambda w: {},
     ),
     # The patient app's questionnaire endpoints (backend/course/api.py): the caller's own.

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..mail import queue_mail
 from ..models import Alert, AlertKind, Role, User, utcnow
-from ..reminders.outbox import _row, insert_if_absent
+from ..reminders.outbox import insert_if_absent, outbox_row
 
 SUBJECT = "Between: a patient needs your attention"
 TEXT = (
@@ -38,7 +38,7 @@ def _panel_url() -> str:
 
 def _push(user: User, key: str, now: datetime) -> None:
     """Queue a push to the practitioner's browsers (sent only if they subscribed)."""
-    insert_if_absent([_row(user.id, "clinic_alert", key, now)])
+    insert_if_absent([outbox_row(user.id, "clinic_alert", key, now)])
 
 
 def lead_practitioners(patient: User) -> list[User]:

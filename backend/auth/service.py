@@ -120,7 +120,9 @@ def invite_url(token: str) -> str:
     return f"{current_app.config['PUBLIC_URL']}/invite/{token}"
 
 
-def open_invite(token: str) -> Invite:
+def open_invite(token: str, role: Role = Role.PATIENT) -> Invite:
+    """The open invite of an account of ``role`` (patients' and practitioners' links are
+    opened on different pages), or InviteInvalid."""
     invite = db.session.scalar(select(Invite).filter_by(token_hash=_token_hash(token)))
     if (
         invite is None
@@ -128,15 +130,15 @@ def open_invite(token: str) -> Invite:
         or invite.revoked_at
         or invite.expires_at <= utcnow()
         or not invite.patient.active
-        or invite.patient.role is not Role.PATIENT
+        or invite.patient.role is not role
     ):
         raise InviteInvalid()
     return invite
 
 
-def accept_invite(token: str, password: str) -> User:
-    """Set the patient's password, use up the invite and log them in. Commits."""
-    invite = open_invite(token)
+def accept_invite(token: str, password: str, role: Role = Role.PATIENT) -> User:
+    """Set the account's password, use up the invite and log them in. Commits."""
+    invite = open_invite(token, role)
     set_password(invite.patient, password)
     invite.used_at = utcnow()
     db.session.commit()

@@ -1,7 +1,7 @@
 """All tables, by capability. Import models from here."""
 
 from ._types import UTCDateTime, utcnow
-from .accounts import Clinic, Invite, LoginAttempt, Role, User
+from .accounts import Clinic, Invite, LoginAttempt, Role, SetupLink, User
 from .audit import AuditEvent, IdempotentRequest
 from .checkins import (
     ALERT_ACTIONS,
@@ -26,6 +26,7 @@ __all__ = [
     "Invite",
     "LoginAttempt",
     "Role",
+    "SetupLink",
     "User",
     "AuditEvent",
     "IdempotentRequest",

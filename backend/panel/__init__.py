@@ -20,5 +20,6 @@ from . import (  # noqa: E402,F401  (registers the routes)
     intake,
     invites,
     questionnaires,
+    team,
     views,
 )
