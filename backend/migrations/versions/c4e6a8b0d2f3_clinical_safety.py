@@ -1,7 +1,7 @@
 """clinical safety: graded red flags, alert actions and escalation, intake, closed accounts
 
 Revision ID: c4e6a8b0d2f3
-Revises: a1c3e5f7b9d1
+Revises: c4d6e8f0a2b3
 Create Date: 2026-11-23 16:10:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 import backend.models._types
 
 revision = "c4e6a8b0d2f3"
-down_revision = "a1c3e5f7b9d1"
+down_revision = "c4d6e8f0a2b3"
 branch_labels = None
 depends_on = None
 
