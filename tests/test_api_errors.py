@@ -192,10 +192,12 @@ def test_openapi_document_says_what_each_route_answers(api):
             assert ("content" in answer) is (success[0] != "204"), (path, method)
     for path, method in [
         ("/api/auth/logout", "post"),
-        ("/api/me", "delete"),
         ("/api/push/subscriptions", "delete"),
     ]:
         assert list(doc["paths"][path][method]["responses"]) == ["204", "4XX"]
+    # Closing the app account answers with the patient's copy of their data.
+    closing = doc["paths"]["/api/me"]["delete"]["responses"]["200"]["content"]
+    assert closing["application/json"]["schema"]["$ref"] == "#/components/schemas/ExportOut"
     for path, model in [("/api/today", "TodayOut"), ("/api/progress", "ProgressOut")]:
         schema = doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
         assert schema["schema"]["$ref"] == f"#/components/schemas/{model}"
