@@ -68,6 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .clinic import views as clinic_views
     from .course import api as course_api
     from .homework import api as homework_api
+    from .intake import api as intake_api
     from .progress import api as progress_api
     from .reminders import api as reminders_api
 
@@ -83,6 +84,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         panel.bp,
         reminders_api.bp,
         course_api.bp,
+        intake_api.bp,
         frontend.bp,
     ):
         app.register_blueprint(blueprint)
@@ -97,6 +99,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         reminders_api.bp,
         progress_api.bp,
         course_api.bp,
+        intake_api.bp,
     ):
         csrf.exempt(blueprint)
     cli.init_app(app)

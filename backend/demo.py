@@ -157,6 +157,7 @@ def _story(
                 note="Long drive today." if sitting > 450 else None,
                 red_flag_answers=flags,
                 has_red_flag=any(flags.values()),
+                urgency="emergency" if any(flags.values()) else None,
             )
             db.session.add(checkin)
             if checkin.has_red_flag and entry == 0:
@@ -167,7 +168,8 @@ def _story(
                         kind=AlertKind.RED_FLAG,
                         check_in_id=checkin.id,
                         created_at=recorded,
-                        details={"red_flags": checkin.red_flags},
+                        urgency="emergency",
+                        details={"red_flags": checkin.red_flags, "urgency": "emergency"},
                     )
                 )
         for a in assignments:

@@ -30,6 +30,7 @@ from backend.models import (
     Clinic,
     Completion,
     Course,
+    Intake,
     OutboxMessage,
     PushSubscription,
     Questionnaire,
@@ -63,6 +64,28 @@ class World:
             raise AttributeError(name) from None
 
 
+def intake_answers(**changes) -> dict:
+    """A complete, valid intake as the patient app sends it."""
+    from backend.intake.form import ITEMS
+
+    answers: dict = {key: False for key, item in ITEMS.items() if item["kind"] == "yesno"}
+    answers |= {
+        "date_of_birth": "1968-03-14",
+        "complaint_where": "Left buttock",
+        "consent_treatment": True,
+        "consent_data": True,
+    }
+    return answers | changes
+
+
+def intake_form(**changes) -> dict:
+    """The same intake as the panel's form posts it."""
+    return {
+        key: "yes" if value is True else "no" if value is False else value
+        for key, value in intake_answers(**changes).items()
+    }
+
+
 def build_world(factory) -> World:
     clinic = factory.clinic(name="Clinic A")
     practitioner = factory.practitioner(clinic)  # leads the victim; not the owner
@@ -76,6 +99,10 @@ def build_world(factory) -> World:
     )
 
     objects = world.objects
+    # Closed their app account nine years ago: past the clinic's retention (8 years).
+    objects["closed_patient"] = factory.patient(
+        practitioner, active=False, closed_at=utcnow() - timedelta(days=9 * 366)
+    )
     objects["exercise"] = factory.exercise(clinic, name=f"Clinic stretch {SECRET}")
     objects["checkin"] = factory.checkin(victim, note=SECRET)
     objects["assignment"] = factory.assignment(victim, objects["exercise"], note=SECRET)
@@ -140,7 +167,8 @@ def build_world(factory) -> World:
         score=12,
         answers={"leg_pain": 4, "numbness_tingling": 3, "weakness": 2, "sitting_pain": 3},
     )
-    db.session.add(objects["response"])
+    objects["intake"] = Intake(patient_id=victim.id, answers=intake_answers(complaint_where=SECRET))
+    db.session.add_all([objects["response"], objects["intake"]])
     db.session.commit()
     return world
 

@@ -46,6 +46,7 @@ PUBLIC = {
     "/app/",
     "/app/<path:path>",
     "/static/<path:filename>",
+    "/panel/sw.js",  # the panel's service worker: a static script, no data
 }
 
 

@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 
-from tests.access import Row, build_world, check_row
+from tests.access import Row, build_world, check_row, intake_form
 from tests.conftest import ApiClient
 
 _emails = itertools.count(1)
@@ -30,6 +30,48 @@ def _patient(suffix=""):
 
 
 ROWS = [
+    # The panel's own alert pushes (a practitioner's browser): the caller's own.
+    Row("GET", "/api/panel/push/key", lambda w: "/api/panel/push/key", "practitioner", own=True),
+    Row(
+        "POST",
+        "/api/panel/push/subscriptions",
+        lambda w: "/api/panel/push/subscriptions",
+        "practitioner",
+        own=True,
+        json=lambda w: {
+            "endpoint": "https://fcm.googleapis.com/fcm/send/panel-matrix",
+            "keys": {"p256dh": w.subscription.p256dh, "auth": w.subscription.auth},
+        },
+    ),
+    Row(
+        "DELETE",
+        "/api/panel/push/subscriptions",
+        lambda w: "/api/panel/push/subscriptions",
+        "practitioner",
+        own=True,
+        json=lambda w: {"endpoint": "https://fcm.googleapis.com/fcm/send/none"},
+    ),
+    Row(
+        "POST",
+        "/panel/patients/<int:patient_id>/intake",
+        _patient("/intake"),
+        "practitioner",
+        form=lambda w: intake_form(blood_thinners=True),
+    ),
+    Row(
+        "POST",
+        "/panel/patients/<int:patient_id>/intake/review",
+        _patient("/intake/review"),
+        "practitioner",
+        form=lambda w: {},
+    ),
+    Row(
+        "POST",
+        "/panel/patients/<int:patient_id>/erase",
+        lambda w: f"/panel/patients/{w.closed_patient.id}/erase",
+        "owner",
+        form=lambda w: {},
+    ),
     # The patient app's questionnaire endpoints (backend/course/api.py): the caller's own.
     Row("GET", "/api/questionnaires", lambda w: "/api/questionnaires", "victim", own=True),
     Row(
@@ -82,7 +124,7 @@ ROWS = [
         "/panel/alerts/<int:alert_id>/acknowledge",
         lambda w: f"/panel/alerts/{w.alert.id}/acknowledge",
         "practitioner",
-        form=lambda w: {},
+        form=lambda w: {"action": "called_patient", "note": "Advised A&E"},
     ),
     Row(
         "POST",

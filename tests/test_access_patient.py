@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.access import Row, build_world, check_row
+from tests.access import Row, build_world, check_row, intake_answers
 from tests.conftest import PASSWORD, ApiClient
 
 ROWS = [
@@ -10,6 +10,17 @@ ROWS = [
     Row("GET", "/api/progress", lambda w: "/api/progress", "victim", own=True),
     Row("GET", "/api/export.csv", lambda w: "/api/export.csv", "victim", own=True),
     Row("GET", "/api/export.json", lambda w: "/api/export.json", "victim", own=True),
+    Row("GET", "/api/safety", lambda w: "/api/safety", "victim", own=True),
+    Row("POST", "/api/safety/disclaimer", lambda w: "/api/safety/disclaimer", "victim", own=True),
+    Row("GET", "/api/intake", lambda w: "/api/intake", "victim", own=True),
+    Row(
+        "POST",
+        "/api/intake",
+        lambda w: "/api/intake",
+        "victim",
+        own=True,
+        json=lambda w: {"answers": intake_answers(pacemaker=True)},
+    ),
     # Last: the owner's positive control deletes the account.
     Row(
         "DELETE",

@@ -24,7 +24,7 @@ from backend.auth.service import create_invite
 from backend.clinic.service import new_setup_link
 from backend.extensions import db
 from backend.reminders import api as reminders_api
-from tests.access import BOOKKEEPING, World, build_world
+from tests.access import BOOKKEEPING, World, build_world, intake_answers, intake_form
 from tests.conftest import ApiClient, checkin_body
 
 LONG = "x" * 100_000
@@ -569,7 +569,12 @@ SPECS = [
         "/panel/alerts/<int:alert_id>/acknowledge",
         "practitioner",
         lambda w: chain(
-            form_cases("practitioner", "POST", f"/panel/alerts/{w.alert.id}/acknowledge", dict),
+            form_cases(
+                "practitioner",
+                "POST",
+                f"/panel/alerts/{w.alert.id}/acknowledge",
+                lambda: {"action": "called_patient", "note": "Advised A&E"},
+            ),
             id_cases("practitioner", "POST", "/panel/alerts/{}/acknowledge"),
         )(w),
     ),
@@ -769,6 +774,94 @@ SPECS = [
     Spec("GET", "/api/export.json", "patient", query_cases("patient", "/api/export.json", ["q"])),
     Spec("GET", "/api/export.csv", "patient", query_cases("patient", "/api/export.csv", ["q"])),
     Spec("GET", "/api/me", "patient", query_cases("patient", "/api/me", ["q"])),
+    Spec("GET", "/api/safety", "patient", query_cases("patient", "/api/safety", ["q"])),
+    Spec(
+        "POST",
+        "/api/safety/disclaimer",
+        "patient",
+        json_cases("patient", "POST", "/api/safety/disclaimer", dict, []),
+    ),
+    Spec("GET", "/api/intake", "patient", query_cases("patient", "/api/intake", ["q"])),
+    Spec(
+        "POST",
+        "/api/intake",
+        "patient",
+        json_cases(
+            "patient",
+            "POST",
+            "/api/intake",
+            lambda: {"answers": intake_answers()},
+            [
+                "answers",
+                "answers.date_of_birth",
+                "answers.pacemaker",
+                "answers.complaint_where",
+                "answers.consent_data",
+                "answers.complaint_side",
+            ],
+        ),
+    ),
+    Spec(
+        "GET",
+        "/api/panel/push/key",
+        "practitioner",
+        query_cases("practitioner", "/api/panel/push/key", ["q"]),
+    ),
+    Spec(
+        "POST",
+        "/api/panel/push/subscriptions",
+        "practitioner",
+        lambda w: json_cases(
+            "practitioner",
+            "POST",
+            "/api/panel/push/subscriptions",
+            lambda: {
+                "endpoint": f"https://fcm.googleapis.com/fcm/send/panel-{next(_n)}",
+                "keys": {"p256dh": w.subscription.p256dh, "auth": w.subscription.auth},
+            },
+            ["endpoint", "keys", "keys.p256dh", "keys.auth"],
+        )(w),
+    ),
+    Spec(
+        "DELETE",
+        "/api/panel/push/subscriptions",
+        "practitioner",
+        json_cases(
+            "practitioner",
+            "DELETE",
+            "/api/panel/push/subscriptions",
+            lambda: {"endpoint": "https://fcm.googleapis.com/fcm/send/none"},
+            ["endpoint"],
+        ),
+    ),
+    Spec("GET", "/panel/sw.js", "anonymous", query_cases("anonymous", "/panel/sw.js", ["q"])),
+    Spec(
+        "POST",
+        "/panel/patients/<int:patient_id>/intake",
+        "practitioner",
+        form_cases(
+            "practitioner",
+            "POST",
+            patient_path("/intake"),
+            lambda: intake_form(),
+            fields=[
+                "date_of_birth",
+                "pacemaker",
+                "complaint_where",
+                "consent_data",
+                "complaint_side",
+            ],
+        ),
+    ),
+    Spec(
+        "POST",
+        "/panel/patients/<int:patient_id>/intake/review",
+        "practitioner",
+        chain(
+            form_cases("practitioner", "POST", patient_path("/intake/review"), dict),
+            id_cases("practitioner", "POST", "/panel/patients/{}/intake/review"),
+        ),
+    ),
     Spec(
         "GET",
         "/api/openapi.json",
@@ -936,6 +1029,16 @@ SPECS = [
         "/static/<path:filename>",
         "anonymous",
         segment_cases("anonymous", "GET", "/static/{segment}"),
+    ),
+    # Erasing the closed record (past retention) removes it: late, once it was read.
+    Spec(
+        "POST",
+        "/panel/patients/<int:patient_id>/erase",
+        "owner",
+        lambda w: chain(
+            id_cases("owner", "POST", "/panel/patients/{}/erase"),
+            form_cases("owner", "POST", f"/panel/patients/{w.closed_patient.id}/erase", dict),
+        )(w),
     ),
     # Last: these log their caller out ("0" deactivates the patient or practitioner).
     Spec(

@@ -251,6 +251,25 @@ def test_homework_reminders_only_while_there_is_homework(app, factory, service):
     assert outbox.enqueue_due(now) == 1
 
 
+def test_no_homework_reminders_while_an_emergency_flag_waits_for_the_practitioner(
+    app, factory, service
+):
+    from backend.models import Alert, AlertKind
+
+    now = utc(2026, 6, 1, 9, 0)
+    patient = factory.patient(timezone="UTC")
+    preferences(patient, timezone="UTC", checkin_enabled=False, homework_times=["09:00"])
+    device(patient, service.subscriber())
+    factory.assignment(patient, start_date=date(2026, 5, 1), end_date=date(2026, 6, 30))
+    alert = Alert(patient_id=patient.id, kind=AlertKind.RED_FLAG, urgency="emergency")
+    db.session.add(alert)
+    db.session.commit()
+    assert outbox.enqueue_due(now) == 0  # paused
+    alert.acknowledged_at = now
+    db.session.commit()
+    assert outbox.enqueue_due(now) == 1
+
+
 def test_no_device_no_reminders(app, factory):
     patient = factory.patient(timezone="UTC")
     preferences(patient, timezone="UTC", checkin_time=time(9, 0))

@@ -287,11 +287,16 @@ def test_the_list_query_count_does_not_grow_with_patients(app, panel, factory, p
 def test_acknowledging_a_red_flag_records_who_and_when(panel, factory, practitioner):
     patient = factory.patient(practitioner)
     alert = red_flag(factory, patient)
-    response = post(panel, f"/panel/alerts/{alert.id}/acknowledge")
+    response = post(
+        panel, f"/panel/alerts/{alert.id}/acknowledge", action="called_patient", note="Going to A&E"
+    )
     assert response.status_code == 303
     db.session.expire_all()
     assert alert.acknowledged_by_id == practitioner.id
     assert alert.acknowledged_at is not None
+    assert (alert.action, alert.action_note) == ("called_patient", "Going to A&E")
+    page = panel.get(f"/panel/patients/{patient.id}").get_data(as_text=True)
+    assert "Called the patient" in page and "Going to A&amp;E" in page
     assert db.session.scalar(select(AuditEvent).filter_by(action="alert.acknowledge"))
     assert "Red flag reported" not in panel.get("/panel/").get_data(as_text=True)
 
@@ -317,7 +322,7 @@ def test_patient_page_shows_charts_notes_sessions_and_alerts(panel, factory, pra
     assert html.count('<svg class="chart"') == 2
     assert "polyline" in html
     assert "Long drive to Leeds" in html
-    assert "urgent medical care" in html
+    assert "Saddle numbness" in html
     assert "Meaningful improvement" in html
 
 

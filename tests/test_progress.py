@@ -212,7 +212,9 @@ def test_exports_hold_all_my_entries_and_neutralise_spreadsheet_formulas(api, fa
     assert len(data["checkins"]) == 1 and data["homework_completions"][0]["feeling"] == "better"
 
 
-def test_deleting_my_account_needs_my_password_and_removes_my_data(api, factory, patient):
+def test_closing_my_account_needs_my_password_gives_my_data_and_keeps_the_clinic_record(
+    api, factory, patient
+):
     factory.checkin(patient)
     api.login(patient)
     api.post("/api/checkins", json=checkin_body(), key="delete-test-1")
@@ -220,15 +222,20 @@ def test_deleting_my_account_needs_my_password_and_removes_my_data(api, factory,
     assert wrong.status_code == 403
     assert wrong.get_json()["error"]["code"] == "wrong_password"
     patient_id = patient.id
-    assert api.delete("/api/me", json={"password": PASSWORD}).status_code == 204
+    closed = api.delete("/api/me", json={"password": PASSWORD})
+    assert closed.status_code == 200
+    assert len(closed.get_json()["checkins"]) == 2  # the patient's copy of their data
     db.session.expire_all()
-    assert db.session.get(User, patient_id) is None
-    assert db.session.scalars(select(CheckIn).filter_by(patient_id=patient_id)).all() == []
-    assert (
-        db.session.scalar(select(AuditEvent).filter_by(action="account.delete")).patient_id
-        == patient_id
-    )
+    user = db.session.get(User, patient_id)
+    assert user is not None and user.closed_at is not None and not user.active
+    assert user.password_hash is None
+    assert len(db.session.scalars(select(CheckIn).filter_by(patient_id=patient_id)).all()) == 2
+    assert db.session.scalar(select(AuditEvent).filter_by(action="account.close"))
     assert api.get("/api/me").status_code == 401
+    assert (
+        api.post("/api/auth/login", json={"email": user.email, "password": PASSWORD}).status_code
+        == 401
+    )
 
 
 @pytest.mark.parametrize(

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Blueprint, abort
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..api import route
+from ..alerts import notify
+from ..api import ApiError, fields, route
 from ..extensions import db
-from ..models import Alert, AlertKind, CheckIn, Role, utcnow
+from ..models import Alert, AlertKind, CheckIn, Role
 from ..timeutil import local_date
+from .red_flags import urgency
 from .schemas import CheckInIn, CheckInList, CheckInOut, CheckInQuery
+
+# Before this the phone's clock is plainly broken: a red flag then counts from its arrival.
+EARLIEST_CLOCK = datetime(2000, 1, 1, tzinfo=UTC)
 
 bp = Blueprint("checkins", __name__, url_prefix="/api")
 
@@ -28,8 +35,44 @@ def checkin_out(entry: CheckIn) -> CheckInOut:
         sitting_minutes=entry.sitting_minutes,
         note=entry.note,
         red_flags=entry.red_flags,
+        red_flag_answers=entry.red_flag_answers,
         has_red_flag=entry.has_red_flag,
+        urgency=entry.urgency,
     )
+
+
+def entry_time(phone_time: datetime | None, has_red_flag: bool) -> datetime:
+    """When the entry counts as made. A phone clock that runs fast is clamped to now; only an
+    entry without a red flag is refused for being old: a red flag is never lost to a clock."""
+    now = fields.utcnow()  # the one clock of the entry-age rule (api/fields.py)
+    if phone_time is None or phone_time > now:
+        return now
+    if has_red_flag:
+        return phone_time if phone_time >= EARLIEST_CLOCK else now
+    if phone_time < now - fields.OLDEST_ENTRY:
+        raise ApiError(
+            422,
+            "invalid",
+            "Some fields need another look.",
+            {"recorded_at": "is more than 60 days ago"},
+        )
+    return phone_time
+
+
+def _already_stored(phone_time: datetime | None, answers: dict) -> CheckIn | None:
+    """The same red-flag entry, stored before. A red flag has no age limit, so its replay may
+    come after its Idempotency-Key answer was pruned (api/routing.py KEEP_ANSWERS): the
+    phone's own time and answers then find it, and it is not stored (or alerted) twice."""
+    if phone_time is None or phone_time > fields.utcnow() - fields.OLDEST_ENTRY:
+        return None  # recent: the Idempotency-Key answer is still kept
+    for entry in db.session.scalars(
+        select(CheckIn).where(
+            CheckIn.patient_id == current_user.id, CheckIn.device_recorded_at == phone_time
+        )
+    ):
+        if entry.red_flag_answers == answers:
+            return entry
+    return None
 
 
 @route(
@@ -43,12 +86,24 @@ def checkin_out(entry: CheckIn) -> CheckInOut:
     idempotent=True,
 )
 def create_checkin(body: CheckInIn):
-    """Record a check-in. A red-flag answer alerts the practitioner at once."""
-    recorded_at = body.recorded_at or utcnow()
+    """Record a check-in. An emergency or same-day red flag alerts the practitioner at once.
+
+    Pain scores may be left out when a red flag is answered yes: the flag is sent alone."""
     answers = body.red_flags.model_dump()
+    flags = body.flags_yes
+    if not flags:
+        missing = {n: "is required" for n in ("leg_pain", "back_pain") if getattr(body, n) is None}
+        if missing:
+            raise ApiError(422, "invalid", "Some fields need another look.", missing)
+    grade = urgency(flags)
+    recorded_at = entry_time(body.recorded_at, bool(flags))
+    same = _already_stored(body.recorded_at, answers) if flags else None
+    if same is not None:
+        return checkin_out(same)
     entry = CheckIn(
         patient_id=current_user.id,
         recorded_at=recorded_at,
+        device_recorded_at=body.recorded_at,
         local_date=local_date(recorded_at, current_user.timezone),
         leg_pain=body.leg_pain,
         back_pain=body.back_pain,
@@ -58,19 +113,22 @@ def create_checkin(body: CheckInIn):
         sitting_minutes=body.sitting_minutes,
         note=body.note or None,
         red_flag_answers=answers,
-        has_red_flag=any(answers.values()),
+        has_red_flag=bool(flags),
+        urgency=grade,
     )
     db.session.add(entry)
     db.session.flush()
-    if entry.has_red_flag:
-        db.session.add(
-            Alert(
-                patient_id=current_user.id,
-                kind=AlertKind.RED_FLAG,
-                check_in_id=entry.id,
-                details={"red_flags": entry.red_flags},
-            )
+    if grade is not None:
+        alert = Alert(
+            patient_id=current_user.id,
+            kind=AlertKind.RED_FLAG,
+            check_in_id=entry.id,
+            urgency=grade,
+            details={"red_flags": entry.red_flags, "urgency": grade},
         )
+        db.session.add(alert)
+        db.session.flush()
+        notify.new_alert(alert, current_user)
     return checkin_out(entry)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort
 from flask_login import current_user
 
+from ..alerts import notify
 from ..api import route
 from ..extensions import db
 from ..models import Alert, AlertKind, Assignment, Completion, Role, utcnow
@@ -57,14 +58,15 @@ def complete(assignment_id: int, body: CompletionIn):
     db.session.add(completion)
     db.session.flush()
     if body.feeling in WORSE_FEELINGS:
-        db.session.add(
-            Alert(
-                patient_id=current_user.id,
-                kind=AlertKind.WORSE_AFTER_EXERCISE,
-                completion_id=completion.id,
-                details={"exercise": assignment.exercise.name, "feeling": body.feeling},
-            )
+        alert = Alert(
+            patient_id=current_user.id,
+            kind=AlertKind.WORSE_AFTER_EXERCISE,
+            completion_id=completion.id,
+            details={"exercise": assignment.exercise.name, "feeling": body.feeling},
         )
+        db.session.add(alert)
+        db.session.flush()
+        notify.new_alert(alert, current_user)
     return CompletionOut(
         id=completion.id,
         assignment_id=assignment.id,

@@ -17,6 +17,8 @@ KIND_NAMES = {
     "practitioner_invite": "Practitioner invitation",
     "password_reset": "Password reset",
     "red_flag": "Red-flag notice",
+    "worse_after_exercise": "'Worse after exercise' notice",
+    "escalation": "Unacknowledged-alert notice to the owner",
 }
 
 

@@ -3,9 +3,19 @@
 from ._types import UTCDateTime, utcnow
 from .accounts import Clinic, Invite, LoginAttempt, Role, SetupLink, User
 from .audit import AuditEvent, IdempotentRequest
-from .checkins import LOCATIONS, RED_FLAGS, SENSATIONS, SIDES, Alert, AlertKind, CheckIn
+from .checkins import (
+    ALERT_ACTIONS,
+    LOCATIONS,
+    RED_FLAGS,
+    SENSATIONS,
+    SIDES,
+    Alert,
+    AlertKind,
+    CheckIn,
+)
 from .course import Appointment, AppointmentStatus, Course, Questionnaire, QuestionnaireResponse
 from .homework import FEELINGS, Assignment, AssignmentDose, Completion, Exercise
+from .intake import Intake
 from .mail import MailMessage
 from .push import OutboxMessage, PushSubscription, ReminderPreference
 
@@ -20,6 +30,7 @@ __all__ = [
     "User",
     "AuditEvent",
     "IdempotentRequest",
+    "ALERT_ACTIONS",
     "LOCATIONS",
     "RED_FLAGS",
     "SENSATIONS",
@@ -32,6 +43,7 @@ __all__ = [
     "Course",
     "Questionnaire",
     "QuestionnaireResponse",
+    "Intake",
     "FEELINGS",
     "Assignment",
     "AssignmentDose",

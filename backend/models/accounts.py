@@ -69,6 +69,11 @@ class User(UserMixin, Model):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The patient closed their app account: no login, no pushes; the clinic keeps the record
+    # until its retention period has passed and the owner erases it.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The patient has seen, once, that the app supports care and does not replace it.
+    disclaimer_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     clinic: Mapped[Clinic] = relationship(back_populates="users", foreign_keys=[clinic_id])
     practitioner: Mapped[User | None] = relationship(

@@ -9,22 +9,16 @@ from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import vocab
+from ..checkins.red_flags import CHECKIN_FLAGS, GRADES
 from ..extensions import Model
 from ._types import UTCDateTime, utcnow
 
-# Where it hurts, how it feels, and the red-flag questions asked in every check-in.
+# Where it hurts and how it feels (one home: backend/vocab.py). The red-flag questions live
+# in checkins/red_flags.py.
 LOCATIONS = tuple(vocab.LOCATIONS)
 SIDES = tuple(vocab.SIDES)
 SENSATIONS = tuple(vocab.SENSATIONS)
-RED_FLAGS = (
-    "bladder_bowel",  # loss of control, difficulty starting, reduced feeling
-    "saddle_numbness",  # groin, genitals, inner thighs
-    "both_legs_or_weakness",  # sciatica in both legs, or weakness getting worse quickly
-    "after_trauma",  # started after a serious fall or accident
-    "fever",
-    "cancer_history",
-    "weight_loss",  # unexplained
-)
+RED_FLAGS = CHECKIN_FLAGS  # asked at every check-in (emergency, then same day)
 
 
 class CheckIn(Model):
@@ -32,21 +26,28 @@ class CheckIn(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
-    # When the patient made the entry (it may reach us hours later from an offline queue).
+    # When the patient made the entry (it may reach us hours later from an offline queue);
+    # a phone clock that runs fast is clamped to the arrival time.
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The phone's own time, as sent (kept even when it was in the future or very old).
+    device_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The patient's calendar day at that moment, in their own time zone.
     local_date: Mapped[date]
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    leg_pain: Mapped[int]
-    back_pain: Mapped[int]
+    # None only in an entry sent for its red-flag answers alone.
+    leg_pain: Mapped[int | None]
+    back_pain: Mapped[int | None]
     locations: Mapped[list[str]] = mapped_column(JSON, default=list)
     side: Mapped[str | None] = mapped_column(String(10))
     sensations: Mapped[list[str]] = mapped_column(JSON, default=list)
     sitting_minutes: Mapped[int | None]
     note: Mapped[str | None] = mapped_column(Text)
-    # Every red-flag question with its answer, e.g. {"fever": false, ...}.
-    red_flag_answers: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
+    # Every red-flag question with its answer: true (yes), false (no) or null / absent
+    # (not asked: the patient never saw it), e.g. {"fever": false, "night_pain": null}.
+    red_flag_answers: Mapped[dict[str, bool | None]] = mapped_column(JSON, default=dict)
     has_red_flag: Mapped[bool] = mapped_column(default=False)
+    # "emergency" or "same_day": the most urgent grade answered yes (None: no red flag).
+    urgency: Mapped[str | None] = mapped_column(String(10))
 
     patient = relationship("User")
 
@@ -61,12 +62,28 @@ class CheckIn(Model):
 
     @property
     def red_flags(self) -> list[str]:
-        return [flag for flag in RED_FLAGS if self.red_flag_answers.get(flag)]
+        """The flags answered yes, most urgent first (old entries' keys included)."""
+        order = list(GRADES)
+        yes = [flag for flag, answer in self.red_flag_answers.items() if answer is True]
+        return sorted(yes, key=lambda flag: order.index(flag) if flag in order else len(order))
 
 
 class AlertKind(str, enum.Enum):
     RED_FLAG = "red_flag"
     WORSE_AFTER_EXERCISE = "worse_after_exercise"
+    # History red flags or anything else at intake for the practitioner to review, once.
+    INTAKE_REVIEW = "intake_review"
+
+
+# What a practitioner did about an alert, recorded when they acknowledge it.
+ALERT_ACTIONS = {
+    "called_patient": "Called the patient",
+    "advised_emergency": "Advised emergency care",
+    "advised_same_day": "Advised a same-day doctor",
+    "reviewed": "Reviewed, no action needed",
+    "false_alarm": "False alarm (a mis-tap)",
+    "other": "Other (see note)",
+}
 
 
 class Alert(Model):
@@ -80,7 +97,14 @@ class Alert(Model):
         ForeignKey("completion.id", ondelete="CASCADE")
     )
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    # For a red flag: "emergency" or "same_day".
+    urgency: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the clinic's owner(s) were told because nobody acknowledged in time.
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What was done (a key of ALERT_ACTIONS) and a note, recorded on acknowledging.
+    action: Mapped[str | None] = mapped_column(String(30))
+    action_note: Mapped[str | None] = mapped_column(Text)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="SET NULL")
@@ -90,3 +114,7 @@ class Alert(Model):
     acknowledged_by = relationship("User", foreign_keys=[acknowledged_by_id])
 
     __table_args__ = (Index("ix_alert_patient_open", "patient_id", "acknowledged_at"),)
+
+    @property
+    def action_label(self) -> str | None:
+        return ALERT_ACTIONS.get(self.action or "")

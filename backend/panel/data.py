@@ -59,7 +59,15 @@ def daily(patient: User, start: date, end: date) -> list[DayPoint]:
         )
         .group_by(CheckIn.local_date)
     )
-    found = {day: (float(leg), float(back), sitting) for day, leg, back, sitting in rows}
+    # A day with only a red flag sent alone has no pain score: None, like a day without data.
+    found = {
+        day: (
+            None if leg is None else float(leg),
+            None if back is None else float(back),
+            sitting,
+        )
+        for day, leg, back, sitting in rows
+    }
     points = []
     for offset in range((end - start).days + 1):
         day = start + timedelta(days=offset)

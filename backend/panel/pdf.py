@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from ..alerts.report import red_flag_lines
 from .data import Change, Summary
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
@@ -145,7 +146,8 @@ def report_pdf(s: Summary, clinic_name: str) -> bytes:
             "Red flags",
             [
                 f"{s.red_flags} red-flag report(s), {s.open_red_flags} not yet "
-                "acknowledged. Red flags mean urgent medical care."
+                "acknowledged. Red flags mean urgent medical care.",
+                *red_flag_lines(s.patient),
             ],
         )
     leg = s.changes["leg"]

@@ -191,7 +191,8 @@ def patients_needing_attention(
             baseline_days.c.patient_id
         )
     ):
-        rows[patient_id].baseline_leg = float(leg)
+        if leg is not None:  # a day with only a red flag sent alone has no pain score
+            rows[patient_id].baseline_leg = float(leg)
 
     # 4. Leg pain in the last 7 days, the same way.
     recent_days = (
@@ -209,7 +210,7 @@ def patients_needing_attention(
             recent_days.c.patient_id
         )
     ):
-        if patient_id in compare:
+        if patient_id in compare and leg is not None:
             rows[patient_id].recent_leg = float(leg)
 
     # 5. Homework: what was due and what was done over the last 7 days, each day against

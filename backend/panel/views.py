@@ -10,19 +10,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Response, redirect, render_template, request, url_for
+from flask import Response, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
 from .. import audit, vocab
 from ..access import patient_or_404, practitioner_required
+from ..alerts.report import red_flag_lines
+from ..auth import accounts
+from ..checkins.red_flags import LABELS
 from ..clinic.service import team as clinic_team
 from ..course.service import course_progress, current_course
 from ..database import record_id
 from ..extensions import db, login_manager
 from ..homework.service import paused_ids
-from ..models import AuditEvent, Exercise, Invite, Role, User, utcnow
+from ..intake import service as intake_service
+from ..intake.form import INTAKE_FORM
+from ..models import ALERT_ACTIONS, AuditEvent, Exercise, Invite, Role, User, utcnow
 from ..progress.service import baseline_start
 from ..timeutil import today_for
 from ..vocab import ADVERSE_EVENTS
@@ -112,6 +117,14 @@ def index():
     return html
 
 
+@bp.get("/sw.js")
+def service_worker():
+    """The panel's service worker (alert pushes only), served under /panel/ for its scope."""
+    response = current_app.send_static_file("js/panel-sw.js")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 def _practitioner_names() -> dict[int, str]:
     """The clinic's practitioners by id (one query), to name each patient's lead; a lead who
     left is marked, so that their patients can be handed on."""
@@ -148,10 +161,18 @@ def patient(patient_id: int):
         .limit(1)
     )
     scores = data.questionnaire_scores(patient)
+    intake = intake_service.of(patient)
     audit.record("patient.read", patient, target=f"patient:{patient.id}")
     page = render_template(
         "panel/patient.html",
         patient=patient,
+        intake=intake,
+        intake_form=INTAKE_FORM,
+        raised=intake_service.raises(intake.answers) if intake else [],
+        flag_labels=LABELS,
+        alert_actions=ALERT_ACTIONS,
+        erasable_from=accounts.erasable_from(patient),
+        may_erase=accounts.may_erase(patient),
         today=today,
         changes=changes,
         pain_svg=charts.pain_chart(points, changes["leg"].target),
@@ -195,7 +216,13 @@ def _report_summary(patient_id: int, action: str) -> data.Summary:
 def report(patient_id: int):
     summary = _report_summary(patient_id, "report.read")
     chart = charts.pain_chart(summary.points, summary.changes["leg"].target)
-    page = render_template("panel/report.html", s=summary, clinic=current_user.clinic, chart=chart)
+    page = render_template(
+        "panel/report.html",
+        s=summary,
+        clinic=current_user.clinic,
+        chart=chart,
+        red_flag_lines=red_flag_lines(summary.patient),
+    )
     db.session.commit()
     return page
 

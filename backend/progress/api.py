@@ -11,16 +11,20 @@ from pydantic import Field
 from sqlalchemy import select
 
 from ..api import ApiError, route
+from ..auth import accounts
 from ..auth.passwords import verify_password
 from ..auth.schemas import Strict
 from ..course.service import course_progress
 from ..extensions import db
 from ..homework import service as homework
+from ..intake import service as intake_service
 from ..models import (
+    Alert,
+    AlertKind,
     Appointment,
-    AuditEvent,
     CheckIn,
     Completion,
+    Intake,
     QuestionnaireResponse,
     Role,
     User,
@@ -69,7 +73,27 @@ def today():
             homework.assignment_out(a, done.get(a.id, 0), a.id in paused)
             for a in homework.active_assignments(patient, day)
         ],
+        # After an emergency red flag, exercises wait until the practitioner has looked.
+        homework_paused=homework_paused(patient),
+        intake_due=intake_service.of(patient) is None,
         checkins_today=checkins_today,
+    )
+
+
+def homework_paused(patient: User) -> bool:
+    """An emergency red flag nobody has acknowledged yet pauses the patient's homework."""
+    return (
+        db.session.scalar(
+            select(Alert.id)
+            .where(
+                Alert.patient_id == patient.id,
+                Alert.kind == AlertKind.RED_FLAG,
+                Alert.urgency == "emergency",
+                Alert.acknowledged_at.is_(None),
+            )
+            .limit(1)
+        )
+        is not None
     )
 
 
@@ -130,10 +154,8 @@ def _download(body: str, mimetype: str, filename: str) -> Response:
     )
 
 
-@route(bp, "/export.json", response=ExportOut, role=Role.PATIENT)
-def export_json():
-    """All my entries as JSON (check-ins, homework done, appointments, questionnaires)."""
-    patient = current_user
+def my_data(patient: User) -> ExportOut:
+    """A copy of everything the patient entered, as the JSON export gives it."""
     checkins, completions = _my_entries(patient)
     appointments = db.session.scalars(
         select(Appointment)
@@ -143,6 +165,7 @@ def export_json():
     responses = db.session.scalars(
         select(QuestionnaireResponse).where(QuestionnaireResponse.patient_id == patient.id)
     )
+    intake = db.session.scalar(select(Intake).where(Intake.patient_id == patient.id))
     data = {
         "exported_at": utcnow().isoformat(),
         "account": {
@@ -170,8 +193,17 @@ def export_json():
             }
             for r in responses
         ],
+        "intake": None
+        if intake is None
+        else {"answers": intake.answers, "submitted_at": intake.submitted_at.isoformat()},
     }
-    export = ExportOut.model_validate(data)
+    return ExportOut.model_validate(data)
+
+
+@route(bp, "/export.json", response=ExportOut, role=Role.PATIENT)
+def export_json():
+    """All my entries as JSON (check-ins, homework done, appointments, questionnaires)."""
+    export = my_data(current_user)
     return _download(export.model_dump_json(indent=2), "application/json", "between-my-data.json")
 
 
@@ -250,9 +282,14 @@ def export_csv():
     return _download(out.getvalue(), "text/csv", "between-my-data.csv")
 
 
-@route(bp, "/me", methods=["DELETE"], body=DeleteAccountIn, role=Role.PATIENT)
+@route(bp, "/me", methods=["DELETE"], body=DeleteAccountIn, response=ExportOut, role=Role.PATIENT)
 def delete_account(body: DeleteAccountIn):
-    """Delete my account and every entry in it (asks for the password again)."""
+    """Close my app account (asks for the password again) and get a copy of my data.
+
+    Login, reminders, pushes and app settings end now. What the clinic holds as its clinical
+    record (check-ins, alerts, session notes, acupoints, questionnaire and intake answers)
+    stays with the clinic, which erases it after its retention period.
+    """
     patient = current_user._get_current_object()
     ok, _ = verify_password(patient.password_hash, body.password)
     if not ok:
@@ -262,18 +299,8 @@ def delete_account(body: DeleteAccountIn):
             "That password is not right.",
             {"password": "That password is not right."},
         )
-    patient_id, clinic_id = patient.id, patient.clinic_id
+    data = my_data(patient)
     logout_user()
-    # The database cascades to every row that belongs to the patient. The audit trail keeps
-    # that the account was deleted (it has no foreign key, so it outlives the account).
-    db.session.delete(patient)
-    db.session.add(
-        AuditEvent(
-            clinic_id=clinic_id,
-            actor_id=None,
-            patient_id=patient_id,
-            action="account.delete",
-            target=f"user:{patient_id}",
-        )
-    )
+    accounts.close(patient)
     session.clear()
+    return data

@@ -7,6 +7,7 @@ code but not here fails the tests instead of going out undocumented.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,6 +39,10 @@ class TodayOut(Out):
     course: TodayCourse | None
     next_appointment: NextAppointment | None
     homework: list[AssignmentOut]
+    homework_paused: bool = Field(
+        description="An emergency red flag waits for the practitioner: exercises are paused"
+    )
+    intake_due: bool = Field(description="The intake questionnaire is not filled in yet")
     checkins_today: int
 
 
@@ -132,8 +137,8 @@ class ExportCheckIn(Out):
     id: int
     recorded_at: dt.datetime
     local_date: dt.date
-    leg_pain: int
-    back_pain: int
+    leg_pain: int | None = Field(description="null in a red flag sent on its own")
+    back_pain: int | None
     locations: list[str]
     side: str | None
     sensations: list[str]
@@ -165,6 +170,11 @@ class ExportResponse(Out):
     completed_at: dt.datetime
 
 
+class ExportIntake(Out):
+    answers: dict[str, Any]
+    submitted_at: dt.datetime
+
+
 class ExportOut(Out):
     exported_at: dt.datetime
     account: ExportAccount
@@ -172,3 +182,4 @@ class ExportOut(Out):
     homework_completions: list[ExportCompletion]
     appointments: list[ExportAppointment]
     questionnaires: list[ExportResponse]
+    intake: ExportIntake | None

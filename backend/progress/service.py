@@ -70,7 +70,12 @@ def _entries(patient: User, start: date, end: date) -> list[maths.Entry]:
             CheckIn.patient_id == patient.id, CheckIn.local_date >= start, CheckIn.local_date <= end
         )
     )
-    return [maths.Entry(day, leg, back, sitting) for day, leg, back, sitting in rows]
+    # A red flag sent alone carries no pain scores: it is not a point of the pain trends.
+    return [
+        maths.Entry(day, leg, back, sitting)
+        for day, leg, back, sitting in rows
+        if leg is not None and back is not None
+    ]
 
 
 def baseline_start(

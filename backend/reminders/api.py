@@ -95,6 +95,40 @@ def unsubscribe(body: UnsubscribeIn):
     )
 
 
+# The same subscription API for a practitioner's browser (the panel's "Notify me" button):
+# red flags and "worse after exercise" reach them as a push without health data.
+@route(bp, "/panel/push/key", response=KeyOut, role=Role.PRACTITIONER)
+def practitioner_push_key():
+    """The VAPID public key, for the panel's browser."""
+    return push_key.__wrapped__()
+
+
+@route(
+    bp,
+    "/panel/push/subscriptions",
+    methods=["POST"],
+    body=SubscriptionIn,
+    response=SubscriptionOut,
+    status=201,
+    role=Role.PRACTITIONER,
+)
+def practitioner_subscribe(body: SubscriptionIn):
+    """Save this browser's subscription for alerts about the practitioner's patients."""
+    return subscribe.__wrapped__(body=body)
+
+
+@route(
+    bp,
+    "/panel/push/subscriptions",
+    methods=["DELETE"],
+    body=UnsubscribeIn,
+    role=Role.PRACTITIONER,
+)
+def practitioner_unsubscribe(body: UnsubscribeIn):
+    """Stop alert pushes to this browser."""
+    return unsubscribe.__wrapped__(body=body)
+
+
 @route(bp, "/push/test", methods=["POST"], response=TestOut, role=Role.PATIENT)
 def send_test():
     """Send a test notification to every device of mine, now."""

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from ..alerts.escalation import escalate_due
 from ..api.routing import prune_answers
 from ..auth import throttle
 from ..database import writing
@@ -43,6 +44,9 @@ def worker_id() -> str:
 
 def tick(app: Flask) -> dict:
     """Queue what is due now and send everything that is due. Returns counts, for logs."""
+    escalated = escalate_due(app)  # first, so the owners' pushes leave in this same tick
+    if escalated:
+        log.warning("alerts: %s escalated to clinic owners", escalated)
     with app.app_context():
         try:
             queued = outbox.enqueue_due()

@@ -60,6 +60,14 @@ KINDS = {
         "Your practitioner updated your exercises.",
         "/app/#/homework",
     ),
+    # To a practitioner's browser: a red flag or "worse after exercise" (no health data).
+    "clinic_alert": Kind(
+        timedelta(hours=24),
+        "high",
+        "Between: a patient needs your attention",
+        "A patient reported a symptom that needs your attention. Open the panel.",
+        "/panel/",
+    ),
     "test": Kind(
         timedelta(minutes=5),
         "high",

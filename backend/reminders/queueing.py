@@ -17,6 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..database import writing
 from ..extensions import db
 from ..models import (
+    Alert,
+    AlertKind,
     Appointment,
     AppointmentStatus,
     Assignment,
@@ -159,10 +161,22 @@ def _when(occurrence: schedule.Occurrence, plan: schedule.Plan, now: datetime) -
 
 
 def _homework_spans(user_ids: list[int]) -> dict[int, list]:
+    """Each patient's homework date spans; none while an emergency red flag waits for the
+    practitioner (homework is paused until they have looked, so no homework reminders)."""
+    paused = (
+        select(Alert.id)
+        .where(
+            Alert.patient_id == Assignment.patient_id,
+            Alert.kind == AlertKind.RED_FLAG,
+            Alert.urgency == "emergency",
+            Alert.acknowledged_at.is_(None),
+        )
+        .exists()
+    )
     spans = defaultdict(list)
     for patient_id, begin, end in db.session.execute(
         select(Assignment.patient_id, Assignment.start_date, Assignment.end_date).where(
-            Assignment.patient_id.in_(user_ids), Assignment.ended_at.is_(None)
+            Assignment.patient_id.in_(user_ids), Assignment.ended_at.is_(None), ~paused
         )
     ):
         spans[patient_id].append((begin, end))

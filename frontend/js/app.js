@@ -16,6 +16,9 @@ import * as settings from "./screens/settings.js";
 import * as login from "./screens/login.js";
 import * as urgent from "./screens/urgent.js";
 import * as questionnaire from "./screens/questionnaire.js";
+import * as help from "./screens/help.js";
+import * as intake from "./screens/intake.js";
+import { loadSafety } from "./safety.js";
 
 const Queue = self.BetweenQueue;
 const main = document.getElementById("main");
@@ -29,11 +32,13 @@ const ROUTES = [
   [/^#\/questionnaire\/([a-z0-9-]+)$/, questionnaire, "today"],
   [/^#\/progress$/, progress, "progress"],
   [/^#\/settings$/, settings, "settings"],
-  [/^#\/urgent$/, urgent, null],
+  [/^#\/urgent(?:\/(same-day))?$/, urgent, null],
+  [/^#\/help$/, help, null],
+  [/^#\/intake$/, intake, "today"],
   [/^#\/login$/, login, null],
 ];
 // Screens that work without an account on this device: the urgent advice must always show.
-const OPEN_SCREENS = new Set([urgent, login]);
+const OPEN_SCREENS = new Set([urgent, help, login]);
 
 let renderCount = 0;
 async function render() {
@@ -117,6 +122,7 @@ async function start() {
   await render();
   updateBadge();
   flush(); // entries left from last time go now
+  if (state.me && !state.needsLogin) loadSafety(); // the urgent screens' words, kept for offline
   // Registered after the first screen is up, so precaching never competes with it.
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("sw.js", { scope: "./" })

@@ -18,7 +18,10 @@ SCREENS = [
     ("#/questionnaire/sbi", "Sciatica Bothersomeness Index"),
     ("#/progress", "Your progress"),
     ("#/settings", "Settings"),
-    ("#/urgent", "Seek urgent medical care now"),
+    ("#/urgent", "Go to an emergency department now"),
+    ("#/urgent/same-day", "See a doctor today"),
+    ("#/help", "When to get help"),
+    ("#/intake", "Before your first session"),
 ]
 
 

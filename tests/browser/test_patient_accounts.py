@@ -12,7 +12,7 @@ from sqlalchemy import select
 from backend.extensions import db
 from backend.models import CheckIn, User
 from tests.browser.test_patient_app import count, log_in, quick_checkin, wait_for_worker, wait_until
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, Factory
 
 
 def log_in_as(page, email: str, first_name: str):
@@ -128,21 +128,38 @@ def test_my_data_downloads_as_csv_and_json_with_my_entries(live, page, patient_w
     ]
 
 
-def test_deleting_my_account_from_settings_means_i_can_no_longer_log_in(live, page, patient_world):
+def test_closing_my_app_account_ends_login_gives_my_data_and_keeps_the_clinic_record(
+    live, page, patient_world
+):
+    from backend.models import Alert, AlertKind
+
     patient = patient_world["patient"]
     patient_id, email = patient.id, patient.email
+    with live.app_context():
+        entry = Factory().checkin(patient, note="Kept by the clinic")
+        db.session.add(Alert(patient_id=patient_id, kind=AlertKind.RED_FLAG, check_in_id=entry.id))
+        db.session.commit()
     log_in(page, patient)
     page.goto("/app/#/settings")
     section = page.get_by_role("region", name="My data")
-    section.get_by_text("Delete my account").first.click()  # opens the <details>
+    section.get_by_text("Close my app account").first.click()  # opens the <details>
     section.get_by_label("Your password, to confirm").fill(PASSWORD)
     dialogs = []
     page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
-    section.get_by_role("button", name="Delete my account").click()
+    with page.expect_download() as info:
+        section.get_by_role("button", name="Close my app account").click()
+    data = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    assert [c["note"] for c in data["checkins"]] == ["Kept by the clinic"]
     page.get_by_role("heading", name="Log in to Between").wait_for()
-    page.get_by_text("Your account has been deleted.").wait_for()
-    assert "cannot be undone" in dialogs[0]
-    assert count(live, User, id=patient_id) == 0
+    page.get_by_text("Your app account is closed.").wait_for()
+    assert "log in again" in dialogs[0]
+    # The clinic's record stays: the account row (closed), the check-in and the alert.
+    with live.app_context():
+        db.session.remove()
+        closed = db.session.get(User, patient_id)
+        assert closed is not None and closed.closed_at is not None and not closed.active
+    assert count(live, CheckIn, patient_id=patient_id) == 1
+    assert count(live, Alert, patient_id=patient_id) == 1
 
     # The server no longer knows the account: logging in with it is refused.
     page.get_by_label("Email").fill(email)

@@ -127,8 +127,7 @@ def test_a_queued_entry_is_replayed_with_its_key_and_stored_once(
         const me = (await BetweenQueue.loadData('me')).value.id;
         const item = await BetweenQueue.add({kind: 'checkin', path: '/api/checkins', userId: me,
             body: {leg_pain: 4, back_pain: 1, red_flags: {bladder_bowel: false, saddle_numbness: false,
-                   both_legs_or_weakness: false, after_trauma: false, fever: false,
-                   cancer_history: false, weight_loss: false}}});
+                   both_legs: false, fever: false, weight_loss: false}}});
         const copy = Object.assign({}, item);
         await BetweenQueue.flush(me);            // stored, removed from the queue
         await BetweenQueue.put(copy);            // as if the answer never arrived
@@ -150,9 +149,10 @@ def test_a_red_flag_shows_the_urgent_screen_offline_and_alerts_when_back_online(
     page.get_by_role("group", name="Back pain").get_by_role("radio", name="5", exact=True).check()
     question = page.get_by_role("group", name="Numbness or pins and needles around your groin")
     question.get_by_role("radio", name="Yes").click()
-    heading = page.get_by_role("heading", name="Seek urgent medical care now")
+    page.get_by_role("button", name="Yes, that's right").click()
+    heading = page.get_by_role("heading", name="Go to an emergency department now")
     heading.wait_for()
-    assert page.get_by_text("emergency room").is_visible()
+    assert page.get_by_text("emergency department (A&E / ER)").is_visible()
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     assert wait_until(lambda: count(live, Alert) == 1)
@@ -348,7 +348,7 @@ def test_both_sides_in_the_leg_points_to_the_both_legs_safety_question(live, pag
 
     log_in(page, patient_world["patient"])
     page.goto("/app/#/checkin")
-    question = page.get_by_role("group", name="Pain in both legs, or leg weakness")
+    question = page.get_by_role("group", name="Sciatica, numbness or weakness in both legs")
     pointer = page.get_by_text("You marked pain in both legs. Please answer the safety question")
 
     page.get_by_role("checkbox", name="Buttock").check()
@@ -367,7 +367,7 @@ def test_both_sides_in_the_leg_points_to_the_both_legs_safety_question(live, pag
     assert question.get_by_text("You marked pain in both legs").is_visible()
     page.get_by_role("button", name="Go to that question").click()
     focused = page.evaluate("() => document.activeElement.closest('fieldset').id")
-    assert focused == "rf-both_legs_or_weakness"
+    assert focused == "rf-both_legs"
     # Pointed to, never answered for the patient.
     assert not question.get_by_role("radio", name="Yes").is_checked()
     assert not question.get_by_role("radio", name="No").is_checked()

@@ -33,11 +33,13 @@ RED_FLAGS = {
     for k in (
         "bladder_bowel",
         "saddle_numbness",
-        "both_legs_or_weakness",
-        "after_trauma",
+        "sexual_dysfunction",
+        "both_legs",
+        "worsening_weakness",
         "fever",
-        "cancer_history",
+        "night_pain",
         "weight_loss",
+        "fall_accident",
     )
 }
 BODY = json.dumps(

@@ -1,27 +1,22 @@
 /* Check-in: leg and back pain, where, how it feels, sitting, a note, and the red-flag
- * questions. Built for speed: every answer is one tap, the save button sits under the thumb.
- * Any red-flag "yes" opens the urgent-care screen at once, offline too. */
+ * questions (emergency and same day, from the server's one vocabulary). Built for speed:
+ * every answer is one tap, the save button sits under the thumb.
+ * A red-flag "yes" is confirmed once on screen (a mis-tap is undone there), then sent at
+ * once with whatever else is filled in, and the matching screen shows, offline too.
+ * Questions left unanswered are sent as not asked (null), never as "no". */
 import { h } from "../dom.js";
 import { navigate } from "../nav.js";
 import { myQueue } from "../state.js";
 import { submit } from "../sync.js";
 import { toast } from "../toast.js";
 import { LOCATIONS, SENSATIONS, SIDES } from "../vocab.js";
+import { keptSafety, loadSafety, rememberUrgent } from "../safety.js";
 
 const Queue = self.BetweenQueue;
 const SITTING = [[60, "Under 2 h"], [180, "2–4 h"], [300, "4–6 h"], [420, "6–8 h"], [540, "8 h or more"]];
-export const RED_FLAGS = [
-  ["bladder_bowel", "New trouble controlling your bladder or bowels, trouble starting to pee, or less feeling when you do?"],
-  ["saddle_numbness", "Numbness or pins and needles around your groin, genitals, bottom or inner thighs?"],
-  ["both_legs_or_weakness", "Pain in both legs, or leg weakness that is getting worse quickly (for example, your foot drags)?"],
-  ["after_trauma", "Did this start after a serious fall or accident?"],
-  ["fever", "A fever, or feeling hot and shivery?"],
-  ["cancer_history", "Have you ever had cancer?"],
-  ["weight_loss", "Have you lost weight without trying?"],
-];
 const TIMER_KEY = "between-sitting";
 const LEG_LOCATIONS = new Set(["thigh", "calf", "foot"]);
-const BOTH_LEGS_FLAG = "both_legs_or_weakness";
+const BOTH_LEGS_FLAG = "both_legs";
 const BOTH_LEGS_NOTE = "You marked pain in both legs. Pain in both legs can need a doctor quickly, so please answer this question carefully.";
 
 function scale(name, legend, hint) {
@@ -76,26 +71,42 @@ function sittingSection() {
   return fieldset;
 }
 
-function redFlagSection(onYes) {
+/* The emergency and same-day questions. A "yes" asks once "Is that right?": Undo clears it,
+ * "Yes, send it" calls onConfirm(). */
+function redFlagSection(questions, onConfirm) {
   const none = h("button", { type: "button", class: "btn" }, "None of these");
-  const fieldset = h("fieldset", { class: "redflags" },
+  const fieldset = h("fieldset", { class: "redflags", id: "redflags" },
     h("legend", {}, "Safety questions: since your last check-in, have you had any of these?"),
-    h("p", { class: "hint" }, "We ask every time, because these need a doctor straight away."),
+    h("p", { class: "hint" }, "We ask every time, because these can need a doctor quickly."),
     none,
-    RED_FLAGS.map(([name, question]) => h("fieldset", { class: "yn", id: `rf-${name}`,
-      "aria-describedby": name === BOTH_LEGS_FLAG ? "both-legs-note" : null },
-      h("legend", {}, question),
+    questions.map(({ key, text, grade }) => h("fieldset", { class: "yn", id: `rf-${key}`, "data-grade": grade,
+      "aria-describedby": key === BOTH_LEGS_FLAG ? "both-legs-note" : null },
+      h("legend", {}, text),
       // Filled in when the patient marks both sides and a place in the leg (never answered for them).
-      name === BOTH_LEGS_FLAG ? h("p", { class: "note both-legs", id: "both-legs-note" }) : null,
+      key === BOTH_LEGS_FLAG ? h("p", { class: "note both-legs", id: "both-legs-note" }) : null,
       h("div", { class: "row" },
-        h("label", { class: "chip" }, h("input", { type: "radio", name: `rf_${name}`, value: "no" }), h("span", {}, "No")),
-        h("label", { class: "chip yes" }, h("input", { type: "radio", name: `rf_${name}`, value: "yes" }), h("span", {}, "Yes"))))));
+        h("label", { class: "chip" }, h("input", { type: "radio", name: `rf_${key}`, value: "no" }), h("span", {}, "No")),
+        h("label", { class: "chip yes" }, h("input", { type: "radio", name: `rf_${key}`, value: "yes" }), h("span", {}, "Yes"))))));
   none.addEventListener("click", () => {
     for (const input of fieldset.querySelectorAll('input[value="no"]')) input.checked = true;
     none.textContent = "None of these ✓";
   });
   fieldset.addEventListener("change", (event) => {
-    if (event.target.value === "yes" && event.target.checked) onYes();
+    if (event.target.value !== "yes" || !event.target.checked) return;
+    const question = event.target.closest("fieldset.yn");
+    if (question.querySelector(".confirm")) return;
+    const undo = h("button", { type: "button", class: "btn" }, "No, undo");
+    const send = h("button", { type: "button", class: "btn danger" }, "Yes, that's right");
+    const box = h("div", { class: "confirm", role: "alertdialog", "aria-label": "Please confirm" },
+      h("p", {}, "You answered yes. Is that right?"), h("div", { class: "row" }, send, undo));
+    undo.addEventListener("click", () => {
+      event.target.checked = false;
+      box.remove();
+      question.querySelector('input[value="yes"]').focus();
+    });
+    send.addEventListener("click", () => { box.remove(); onConfirm(); });
+    question.append(box);
+    send.focus();
   });
   return fieldset;
 }
@@ -111,6 +122,7 @@ function bothLegsPointer(form) {
       .some((el) => LEG_LOCATIONS.has(el.value));
     const both = Boolean(side && side.value === "both" && inLeg);
     const note = form.querySelector("#both-legs-note");
+    if (!note) return; // the safety questions are not on this phone yet
     const wasShown = Boolean(note.textContent);
     note.textContent = both ? BOTH_LEGS_NOTE : "";
     if (both === wasShown) return;
@@ -131,7 +143,7 @@ function bothLegsPointer(form) {
   return { pointer, update };
 }
 
-function readForm(form, { partial = false } = {}) {
+function readForm(form, questions, { partial = false } = {}) {
   const value = (name) => { const el = form.querySelector(`input[name="${name}"]:checked`); return el ? el.value : null; };
   const values = (name) => Array.from(form.querySelectorAll(`input[name="${name}"]:checked`), (el) => el.value);
   const missing = [];
@@ -141,10 +153,10 @@ function readForm(form, { partial = false } = {}) {
   if (back === null) missing.push("back pain");
   const red_flags = {};
   let unanswered = 0;
-  for (const [name] of RED_FLAGS) {
-    const answer = value(`rf_${name}`);
+  for (const { key } of questions) {
+    const answer = value(`rf_${key}`);
     if (answer === null) unanswered += 1;
-    red_flags[name] = answer === "yes";
+    red_flags[key] = answer === null ? null : answer === "yes"; // null: not asked
   }
   if (unanswered && !partial) missing.push("the safety questions");
   const sittingEl = form.querySelector('input[name="sitting"]:checked');
@@ -160,7 +172,7 @@ function readForm(form, { partial = false } = {}) {
   return { body, missing };
 }
 
-function fill(form, body) {
+function fill(form, body, questions) {
   const check = (name, value) => {
     const el = form.querySelector(`input[name="${name}"][value="${value}"]`);
     if (el) el.checked = true;
@@ -172,13 +184,27 @@ function fill(form, body) {
   (body.sensations || []).forEach((v) => check("sensations", v));
   if (body.sitting_minutes != null) check("sitting", body.sitting_minutes);
   form.querySelector("textarea").value = body.note || "";
-  for (const [name] of RED_FLAGS) check(`rf_${name}`, body.red_flags && body.red_flags[name] ? "yes" : "no");
+  for (const { key } of questions) {
+    const answer = body.red_flags ? body.red_flags[key] : null;
+    if (answer === true || answer === false) check(`rf_${key}`, answer ? "yes" : "no");
+  }
+}
+
+/* The questions to ask, in order: emergency, then same day (history is asked at intake). */
+function checkinQuestions(safety) {
+  if (!safety || !safety.questions) return [];
+  return [
+    ...safety.questions.emergency.map((q) => ({ ...q, grade: "emergency" })),
+    ...safety.questions.same_day.map((q) => ({ ...q, grade: "same_day" })),
+  ];
 }
 
 export async function render(root) {
+  // The copy kept on this phone first: the screen never waits for (or fails on) the network.
+  const questions = checkinQuestions((await keptSafety()) || (await loadSafety()));
   root.append(h("h1", {}, "Check in"));
   root.append(h("p", { class: "muted" }, "Tap what fits right now. You can check in as often as you like."));
-  const errorBox = h("div", { class: "error", role: "alert" });
+  const errorBox = h("div", { class: "error", role: "alert", tabindex: "-1" });
   let saved = false;
 
   async function save(body) {
@@ -190,18 +216,24 @@ export async function render(root) {
   }
 
   const form = h("form", { class: "checkin", novalidate: true });
-  const onYes = async () => {
+  /* A confirmed "yes": the matching screen first, then the entry goes with whatever else is
+   * filled in (pain scores may be missing), queued so it is sent as soon as it can be. */
+  const sendRedFlag = async () => {
     if (saved) return;
-    const { body } = readForm(form, { partial: true });
-    const complete = body.leg_pain !== null && body.back_pain !== null;
-    if (complete) sessionStorage.removeItem("between-urgent-unsent");
-    else sessionStorage.setItem("between-urgent-unsent", "1");
-    // Show the urgent advice first, whatever happens next.
-    navigate("#/urgent");
-    // Queued now, so the practitioner is alerted as soon as the phone is online.
-    if (complete) await save(body);
+    const { body } = readForm(form, questions, { partial: true });
+    const yes = questions.filter((q) => body.red_flags[q.key] === true);
+    const grade = yes.some((q) => q.grade === "emergency") ? "emergency" : "same_day";
+    rememberUrgent({ grade, status: "sending" });
+    navigate(grade === "emergency" ? "#/urgent" : "#/urgent/same-day");
+    const result = await save(body);
+    rememberUrgent({ grade, status: result.sent ? "sent" : "queued" });
+    document.dispatchEvent(new CustomEvent("between:urgent-status"));
   };
   const bothLegs = bothLegsPointer(form);
+  const redFlags = questions.length
+    ? redFlagSection(questions, sendRedFlag)
+    : h("p", { class: "note" }, "The safety questions are not on this phone yet (they arrive the next time it is online). If you feel something is seriously wrong, open ",
+      h("a", { href: "#/help" }, "When to get help"), ".");
   form.append(
     scale("leg_pain", "Leg pain", "0 = none, 10 = worst imaginable"),
     scale("back_pain", "Back pain", "0 = none, 10 = worst imaginable"),
@@ -212,19 +244,22 @@ export async function render(root) {
     sittingSection(),
     h("label", { class: "field", for: "note" }, "Note (optional)"),
     h("textarea", { id: "note", name: "note", rows: 2, maxlength: 2000 }),
-    redFlagSection(onYes),
+    redFlags,
     errorBox,
     h("div", { class: "bottom-action" }, h("button", { type: "submit", class: "btn primary big-btn" }, "Save check-in")));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const { body, missing } = readForm(form);
+    const { body, missing } = readForm(form, questions);
     if (missing.length) {
       errorBox.textContent = `Please answer: ${missing.join(", ")}.` +
         (missing.includes("the safety questions") ? " Tap “None of these” if none apply." : "");
+      // Where the patient can read it: above the Save bar, and read out.
+      errorBox.scrollIntoView({ block: "center", behavior: "instant" });
+      errorBox.focus({ preventScroll: true });
       return;
     }
     errorBox.textContent = "";
-    if (Object.values(body.red_flags).some(Boolean)) { onYes(); return; }
+    if (Object.values(body.red_flags).some((answer) => answer === true)) { sendRedFlag(); return; }
     const result = await save(body);
     if (result.error) toast(`Saved on this phone, but it needs a look: ${result.error.message}`);
     else toast(result.sent ? "Check-in saved. Thank you." : "Saved on this phone. It will be sent when you're online.");
@@ -236,7 +271,7 @@ export async function render(root) {
   if (editing) {
     const item = (await myQueue()).find((i) => i.key === editing);
     if (item) {
-      fill(form, item.body);
+      fill(form, item.body, questions);
       bothLegs.update();
       root.insertBefore(h("p", { class: "note" }, `Editing an entry that was not accepted: ${item.error ? item.error.message : ""}`), form);
     } else {

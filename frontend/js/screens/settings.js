@@ -147,18 +147,26 @@ function dataSection() {
   const password = h("input", { type: "password", id: "delete-password", autocomplete: "current-password" });
   const error = h("p", { class: "error", role: "alert" });
   const form = h("form", { class: "stack", novalidate: true },
-    h("p", {}, "This deletes your account and every entry in it, for good. Download your data first if you want a copy."),
+    h("p", {}, "This ends your login, reminders and settings in this app, and gives you a copy of your data. " +
+      "What you shared with your clinic (check-ins, alerts, answers, session notes) is part of your clinical record: " +
+      "the clinic keeps it for as long as the law asks, then erases it."),
     h("label", { class: "field", for: "delete-password" }, "Your password, to confirm"), password,
-    error, h("button", { type: "submit", class: "btn danger" }, "Delete my account"));
+    error, h("button", { type: "submit", class: "btn danger" }, "Close my app account"));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.textContent = "";
     if (!password.value) { error.textContent = "Please enter your password."; return; }
-    if (!window.confirm("Delete your account and all your entries? This cannot be undone.")) return;
+    if (!window.confirm("Close your app account? You will not be able to log in again.")) return;
     try {
-      await api.del("/api/me", { password: password.value });
+      const copy = await api.del("/api/me", { password: password.value });
+      // The copy of the data comes with the answer: saved before this phone forgets it all.
+      const link = h("a", { href: URL.createObjectURL(new Blob([JSON.stringify(copy, null, 2)], { type: "application/json" })),
+                            download: "between-my-data.json" });
+      document.body.append(link);
+      link.click();
+      link.remove();
       await logout({ accountDeleted: true });
-      toast("Your account has been deleted.");
+      toast("Your app account is closed. A copy of your data was downloaded.");
     } catch (err) {
       error.textContent = err.message;
     }
@@ -169,7 +177,8 @@ function dataSection() {
     h("div", { class: "row" },
       h("a", { class: "btn", href: "/api/export.csv", download: "between-my-data.csv" }, "Download CSV"),
       h("a", { class: "btn", href: "/api/export.json", download: "between-my-data.json" }, "Download JSON")),
-    h("details", {}, h("summary", {}, "Delete my account"), form));
+    h("p", {}, h("a", { href: "#/intake" }, "My answers before treatment (health and consent)")),
+    h("details", {}, h("summary", {}, "Close my app account"), form));
 }
 
 export async function render(root, { state }) {

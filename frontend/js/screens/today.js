@@ -6,6 +6,7 @@ import { getKept, myQueue } from "../state.js";
 import { submit } from "../sync.js";
 import { toast } from "../toast.js";
 import { FEELINGS, WORSE_FEELINGS } from "../vocab.js";
+import { todayNotices } from "../safety.js";
 
 const Queue = self.BetweenQueue;
 
@@ -146,6 +147,7 @@ export async function render(root, { state, hash }) {
   if (savedAt) root.append(h("p", { class: "note" }, `Offline: showing what was saved ${formatDate(savedAt)} ${formatTime(savedAt)}.`));
   const problems = problemList(queued);
   if (problems) root.append(problems);
+  root.append(...await todayNotices(data, queued));
   if (!data) {
     root.append(h("p", {}, "You're offline and nothing is saved on this phone yet. You can still check in: it will be sent later."));
   } else {
@@ -157,7 +159,9 @@ export async function render(root, { state, hash }) {
   if (data) {
     homeworkHeading = h("h2", { id: "hw-h" }, "Today's homework");
     const section = h("section", { "aria-labelledby": "hw-h" }, homeworkHeading);
-    if (!data.homework.length) {
+    if (data.homework_paused) {
+      section.append(h("p", { class: "muted" }, "Paused until your practitioner has looked at what you reported."));
+    } else if (!data.homework.length) {
       section.append(h("p", { class: "muted" }, "No homework for today."));
     } else {
       const pending = (id) => queued.filter((q) => q.status === "pending" && q.path === `/api/homework/${id}/completions`).length;

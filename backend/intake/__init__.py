@@ -1,0 +1,1 @@
+"""Intake: the questionnaire before the first session, held as data (``form.py``)."""
