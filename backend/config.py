@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -38,9 +39,28 @@ def _secret_key(instance: Path) -> str:
         return key
     path = instance / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        create_once(path, secrets.token_urlsafe(48).encode())
     return path.read_text().strip()
+
+
+def create_once(path: Path, content: bytes) -> None:
+    """Write ``path`` (owner-only) unless it exists, atomically: several workers starting at
+    once all end up reading the same content, whoever wins the race.
+
+    The content goes into a private temporary file first, which is then hard-linked into
+    place: a link never replaces an existing file, and the file is complete once visible.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")  # created 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(tmp, path)
+    except FileExistsError:
+        pass  # another worker was first: its file is the one everybody reads
+    finally:
+        os.unlink(tmp)
 
 
 def check_secret_key(key: str | None) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -17,6 +17,7 @@ from .extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _writing: ContextVar[bool] = ContextVar("writing", default=False)
+_reading: ContextVar[bool] = ContextVar("reading", default=False)
 
 
 MAX_ID = 2**31 - 1  # primary keys are INTEGER on both databases
@@ -53,15 +54,36 @@ def writing():
         _writing.reset(token)
 
 
+@contextmanager
+def reading():
+    """Transactions begun inside only read, even in a POST: they begin deferred and never
+    hold the write lock. A login looks the account up in one, checks the password (Argon2,
+    about 100 ms) with no transaction open, and only then begins its write."""
+    token = _reading.set(True)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def write_lock() -> None:
+    """This request will write, although it is a GET (a panel page records who read what):
+    its transaction begins IMMEDIATE. Call before the request first touches the database."""
+    g.between_write_lock = True
+
+
 def _wants_write_lock() -> bool:
     """Writes take SQLite's lock when they begin, not halfway through.
 
     A read-then-write transaction that starts deferred fails with SQLITE_BUSY when another
-    worker wrote in between, busy_timeout or not. Requests with an unsafe method, and code
-    inside ``writing()``, begin IMMEDIATE; reads stay deferred and never block writers.
+    worker wrote in between, busy_timeout or not. Requests with an unsafe method, GETs that
+    called ``write_lock()``, and code inside ``writing()`` begin IMMEDIATE; reads stay
+    deferred and never block writers.
     """
+    if _reading.get():
+        return False
     if has_request_context():
-        return request.method not in SAFE_METHODS
+        return request.method not in SAFE_METHODS or g.get("between_write_lock", False)
     return _writing.get()
 
 
