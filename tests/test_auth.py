@@ -74,7 +74,7 @@ def test_throttle_counts_are_shared_through_the_database(app, factory):
     """Another worker process sees the same failures: they live in a table, not in memory."""
     user = factory.patient()
     for _ in range(throttle.MAX_FAILURES_PER_ACCOUNT):
-        db.session.add(LoginAttempt(email=user.email, ip="10.9.9.9", succeeded=False))
+        db.session.add(LoginAttempt(email=user.email, ip="127.0.0.1", succeeded=False))
     db.session.commit()
     fresh_worker = ApiClient(app.test_client())
     assert (

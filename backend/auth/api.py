@@ -13,6 +13,7 @@ from .schemas import InviteAcceptIn, LoginIn, MeOut
 bp = Blueprint("auth_api", __name__, url_prefix="/api")
 
 BAD_LOGIN = "That email and password don't match an account."
+TOO_MANY = "Too many attempts. Please wait a few minutes and try again."
 
 
 def me_out(user: User) -> MeOut:
@@ -36,8 +37,9 @@ def login(body: LoginIn):
             raise ApiError(
                 429,
                 "too_many_attempts",
-                "Too many attempts. Please wait a few minutes and try again.",
+                TOO_MANY,
                 {"retry_after": str(refused.retry_after)},
+                {"Retry-After": str(refused.retry_after)},
             ) from None
         raise ApiError(401, "bad_credentials", BAD_LOGIN) from None
     return me_out(user)

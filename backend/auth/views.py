@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from ..models import User
 from . import service
+from .api import BAD_LOGIN, TOO_MANY
 from .passwords import MIN_PASSWORD_LENGTH
 
 bp = Blueprint("auth", __name__)
@@ -32,20 +33,18 @@ def _safe_next(target: str | None) -> str | None:
 def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
-    status = 200
+    status, headers = 200, {}
     if request.method == "POST":
         try:
             user = service.login(request.form.get("email", ""), request.form.get("password", ""))
         except service.LoginRefused as refused:
             status = 429 if refused.retry_after else 401
-            flash(
-                "Too many attempts. Please wait a few minutes and try again."
-                if refused.retry_after
-                else "That email and password don't match an account."
-            )
+            if refused.retry_after:
+                headers["Retry-After"] = str(refused.retry_after)
+            flash(TOO_MANY if refused.retry_after else BAD_LOGIN)
         else:
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
-    return render_template("auth/login.html"), status
+    return render_template("auth/login.html"), status, headers
 
 
 @bp.post("/logout")
