@@ -13,9 +13,17 @@ from .extensions import db
 from .models import AuditEvent, User
 
 
-def record(action: str, patient: User | None = None, target: str = "", **details) -> None:
-    """Add an audit event for the current user. Adds to the session; the caller commits."""
-    actor = current_user if has_request_context() and current_user.is_authenticated else None
+def record(
+    action: str,
+    patient: User | None = None,
+    target: str = "",
+    actor: User | None = None,
+    **details,
+) -> None:
+    """Add an audit event by ``actor`` (else the current user). Adds to the session; the
+    caller commits."""
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user
     clinic_id = actor.clinic_id if actor is not None else (patient.clinic_id if patient else None)
     db.session.add(
         AuditEvent(

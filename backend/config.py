@@ -88,12 +88,15 @@ def load(instance: Path) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,
-        "SESSION_COOKIE_NAME": "between_session",
-        "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        # Under HTTPS the __Host- prefix: the browser keeps such a cookie only if it is
+        # Secure, has no Domain and Path=/, so no sibling subdomain can plant or read one.
+        "SESSION_COOKIE_NAME": f"{'__Host-' if https else ''}between_session",
+        "REMEMBER_COOKIE_NAME": f"{'__Host-' if https else ''}between_remember",
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": https,
-        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         # Panel form tokens live as long as the session: a token that expires after an
         # hour turns a long-open form into lost work.
         "WTF_CSRF_TIME_LIMIT": None,

@@ -66,9 +66,18 @@ def reading():
         _reading.reset(token)
 
 
+_writes_on_get: set[str] = set()
+
+
+def writes_on_get(blueprint_name: str) -> None:
+    """Every request to this blueprint may write, GETs too (the panel's pages record who
+    read what): its transactions begin IMMEDIATE, whatever touches the database first."""
+    _writes_on_get.add(blueprint_name)
+
+
 def write_lock() -> None:
-    """This request will write, although it is a GET (a panel page records who read what):
-    its transaction begins IMMEDIATE. Call before the request first touches the database."""
+    """This request will write, although it is a GET: its transactions from now on begin
+    IMMEDIATE. Call before the request first touches the database."""
     g.between_write_lock = True
 
 
@@ -83,7 +92,11 @@ def _wants_write_lock() -> bool:
     if _reading.get():
         return False
     if has_request_context():
-        return request.method not in SAFE_METHODS or g.get("between_write_lock", False)
+        return (
+            request.method not in SAFE_METHODS
+            or request.blueprint in _writes_on_get
+            or g.get("between_write_lock", False)
+        )
     return _writing.get()
 
 

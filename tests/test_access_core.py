@@ -27,6 +27,17 @@ ROWS = [
         json=lambda w: {"feeling": "same"},
     ),
     Row("GET", "/panel/", lambda w: "/panel/", "practitioner", own=True),
+    Row("GET", "/account", lambda w: "/account", "practitioner", own=True),
+    Row("GET", "/account/password", lambda w: "/account/password", "practitioner", own=True),
+    Row(
+        "POST",
+        "/account/password",
+        lambda w: "/account/password",
+        "practitioner",
+        own=True,
+        form=lambda w: {"current": "not it", "password": "x", "confirm": "x"},
+        ok=(422,),
+    ),
 ]
 
 # Routes open to anyone by design, or about the caller only (who am I, log me out): tested
@@ -40,6 +51,10 @@ PUBLIC = {
     "/login",
     "/logout",
     "/invite/<token>",
+    "/forgot",
+    "/reset/<token>",
+    "/api/auth/forgot",
+    "/api/auth/password",
     "/",
     "/app/",
     "/app/<path:path>",

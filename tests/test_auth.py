@@ -7,6 +7,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from backend.auth import throttle
+from backend.config import load
 from backend.extensions import db
 from backend.models import LoginAttempt, User
 from tests.conftest import PASSWORD, ApiClient
@@ -155,3 +156,56 @@ def test_panel_pages_refuse_patients_and_send_strangers_to_log_in(api, client, f
     assert client.get("/panel/").status_code == 302
     api.login(factory.patient())
     assert api.get("/panel/").status_code == 403
+
+
+@pytest.mark.parametrize("target", ["/%0d%0aX:1", "/panel/%0aSet-Cookie:x=1", "/\\\\evil.test"])
+def test_a_next_that_could_split_the_header_is_ignored(api, factory, target):
+    """Once a 500: a line break in ``next`` reached the Location header."""
+    user = factory.practitioner()
+    token = api.form_token("/login")
+    answer = api.client.post(
+        f"/login?next={target}",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": token},
+    )
+    assert answer.status_code == 302 and answer.headers["Location"] == "/panel/"
+
+
+def test_sessions_end_thirty_days_after_login_however_active(api, factory):
+    user = factory.patient()
+    api.login(user)
+    assert api.get("/api/me").status_code == 200
+    with api.client.session_transaction() as session:
+        session["login_at"] -= 30 * 24 * 3600 + 60
+        session["seen_at"] = session["login_at"] + 29 * 24 * 3600
+    assert api.get("/api/me").status_code == 401
+
+
+def test_a_panel_session_ends_after_twelve_idle_hours(api, factory):
+    user = factory.practitioner()
+    api.login(user)
+    assert api.client.get("/panel/").status_code == 200
+    with api.client.session_transaction() as session:
+        session["seen_at"] -= 11 * 3600
+    assert api.client.get("/panel/").status_code == 200  # used again: the clock restarts
+    with api.client.session_transaction() as session:
+        session["seen_at"] -= 12 * 3600 + 60
+    assert api.client.get("/panel/").status_code == 302
+
+
+def test_a_patient_session_survives_idle_days(api, factory):
+    user = factory.patient()
+    api.login(user)
+    with api.client.session_transaction() as session:
+        session["login_at"] -= 20 * 24 * 3600
+        session["seen_at"] -= 20 * 24 * 3600
+    assert api.get("/api/me").status_code == 200
+
+
+def test_cookies_take_the_host_prefix_under_https(tmp_path, monkeypatch):
+    monkeypatch.setenv("PUBLIC_URL", "https://between.example")
+    config = load(tmp_path)
+    assert config["SESSION_COOKIE_NAME"] == "__Host-between_session"
+    assert config["REMEMBER_COOKIE_NAME"] == "__Host-between_remember"
+    assert config["SESSION_COOKIE_SECURE"] is True
+    monkeypatch.setenv("PUBLIC_URL", "http://127.0.0.1:5000")
+    assert load(tmp_path)["SESSION_COOKIE_NAME"] == "between_session"

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 
 from flask import current_app, request, session
 from flask_login import login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from .. import audit
 from ..database import has_nul, reading
 from ..extensions import db, login_manager
-from ..models import Invite, Role, User, utcnow
+from ..mail import queue_mail
+from ..models import Invite, PasswordReset, Role, User, utcnow
 from . import throttle
-from .passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from .passwords import hash_password, password_problem, verify_password
 
 INVITE_LIFETIME = timedelta(days=7)
 MAX_EMAIL_LENGTH = 254  # as the columns that hold one
@@ -41,15 +44,33 @@ def client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
+SESSION_MAX_AGE = timedelta(days=30)  # from the login, however active
+PANEL_IDLE = timedelta(hours=12)  # a practitioner's session unused this long ends
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """The cookie's "id:version" must match the account's current session version."""
+    """The cookie's "id:version" must match the account's current session version, and
+    the session must be younger than 30 days (and, in the panel, used in the last 12 h)."""
     ident, _, version = user_id.partition(":")
     if not ident.isdigit() or not version.isdigit():
         return None
     user = db.session.get(User, int(ident))
     if user is None or not user.active or user.session_version != int(version):
         return None
+    now = utcnow().timestamp()
+    login_at = session.get("login_at")
+    if not isinstance(login_at, int | float):  # a session from the remember-me cookie
+        login_at = user.last_login_at.timestamp() if user.last_login_at else 0
+    seen_at = session.get("seen_at", now)
+    if now - login_at > SESSION_MAX_AGE.total_seconds() or (
+        user.is_practitioner
+        and isinstance(seen_at, int | float)
+        and now - seen_at > PANEL_IDLE.total_seconds()
+    ):
+        session.clear()
+        return None
+    session["seen_at"] = int(now)
     return user
 
 
@@ -80,17 +101,18 @@ def login(email: str, password: str, remember: bool = False) -> User:
     # The write transaction begins here (IMMEDIATE on SQLite), after the slow part.
     if not ok or user is None or not user.active:
         throttle.record(email, ip, succeeded=False)
+        if user is not None:
+            audit.record("login.failed", actor=user)
         db.session.commit()
         raise LoginRefused()
     if new_hash:
         user.password_hash = new_hash
     user.last_login_at = utcnow()
     throttle.record(email, ip, succeeded=True)
+    audit.record("login", actor=user)
     db.session.commit()
     throttle.remember_device(user.id)
-    session.clear()  # no fixation: a fresh session for the new login
-    login_user(user, remember=remember)
-    session.permanent = True
+    _start_session(user, remember)
     return user
 
 
@@ -107,11 +129,144 @@ def logout(user: User) -> None:
     session.clear()
 
 
-def set_password(user: User, password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
-    user.password_hash = hash_password(password)
+class PasswordRejected(ValueError):
+    """The new password breaks the rule (too short, common, guessable): says why."""
+
+
+def new_password_hash(user: User, password: str) -> str:
+    """The hash of an acceptable new password for ``user``, or PasswordRejected.
+
+    The one rule for every place a password is chosen (invite, reset, change; API and
+    forms). Call it with no write transaction open: hashing takes about 100 ms.
+    """
+    problem = password_problem(password, [user.display_name, user.email])
+    if problem:
+        raise PasswordRejected(problem)
+    return hash_password(password)
+
+
+def set_password(user: User, password_hash: str) -> None:
+    """Store a new password (hashed by ``new_password_hash``): every session ends."""
+    user.password_hash = password_hash
     user.session_version += 1
+
+
+def _start_session(user: User, remember: bool = False) -> None:
+    session.clear()  # no fixation: a fresh session for the new login
+    login_user(user, remember=remember)
+    session.permanent = True
+    session["login_at"] = session["seen_at"] = int(utcnow().timestamp())
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change a logged-in user's password; this session stays, every other one ends.
+    Raises LoginRefused for a wrong current password (counted like a failed login)."""
+    email, ip = user.email, client_ip()
+    db.session.commit()
+    with reading():
+        wait = throttle.retry_after(email, ip, account_limit_applies=False)
+        stored, inputs = user.password_hash, user
+        if wait:
+            raise LoginRefused(retry_after=wait)
+        ok, _ = verify_password(stored, current)
+        new_hash = new_password_hash(inputs, new) if ok else None
+        db.session.commit()
+    if not ok or new_hash is None:
+        throttle.record(email, ip, succeeded=False)
+        audit.record("password.change_failed", actor=user)
+        db.session.commit()
+        raise LoginRefused()
+    set_password(user, new_hash)
+    audit.record("password.change", actor=user)
+    db.session.commit()
+    _start_session(user)
+
+
+RESET_LIFETIME = timedelta(hours=1)
+RESETS_PER_HOUR = 3  # mails per account an hour, whoever asks
+RESET_ANSWER_SECONDS = 0.5  # every "forgot password" answer takes this long
+
+
+def request_reset(email: str) -> None:
+    """Email a reset link if ``email`` has an account. The answer, and the time it takes,
+    are the same either way: nobody learns from it whether an address has an account."""
+    started = time.monotonic()
+    email = normalize_email(email)
+    user = None
+    if len(email) <= MAX_EMAIL_LENGTH and not has_nul(email):
+        user = db.session.scalar(select(User).filter_by(email=email))
+    if user is not None and user.active and _recent_resets(user) < RESETS_PER_HOUR:
+        token, reset = create_reset(user)
+        link = f"{current_app.config['PUBLIC_URL']}/reset/{token}"
+        queue_mail(
+            to=user.email,
+            subject="Choose a new password for Between",
+            text=(
+                f"Hello {user.display_name},\n\n"
+                "Someone, hopefully you, asked to choose a new password for Between.\n"
+                f"Open this link within an hour to choose one (it works once):\n\n{link}\n\n"
+                "If it wasn't you, ignore this email: your password stays as it is.\n"
+            ),
+            kind="password_reset",
+            key=f"password_reset:{reset.id}",
+            clinic_id=user.clinic_id,
+        )
+        audit.record("password.reset_requested", actor=user)
+    db.session.commit()
+    # The same time with or without an account (a mail queued, or nothing): pad to a floor.
+    left = RESET_ANSWER_SECONDS - (time.monotonic() - started)
+    if left > 0:
+        time.sleep(left)
+
+
+def create_reset(user: User) -> tuple[str, PasswordReset]:
+    """A new reset link's token for ``user`` (valid for an hour, once)."""
+    token = secrets.token_urlsafe(32)
+    reset = PasswordReset(
+        user_id=user.id, token_hash=_token_hash(token), expires_at=utcnow() + RESET_LIFETIME
+    )
+    db.session.add(reset)
+    db.session.flush()
+    return token, reset
+
+
+def _recent_resets(user: User) -> int:
+    since = utcnow() - timedelta(hours=1)
+    return db.session.scalar(
+        select(func.count())
+        .select_from(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.created_at >= since)
+    )
+
+
+class ResetInvalid(Exception):
+    """The reset link is unknown, used, or more than an hour old."""
+
+
+def open_reset(token: str) -> PasswordReset:
+    reset = db.session.scalar(select(PasswordReset).filter_by(token_hash=_token_hash(token)))
+    if reset is None or reset.used_at or reset.expires_at <= utcnow() or not reset.user.active:
+        raise ResetInvalid()
+    return reset
+
+
+def reset_password(token: str, password: str) -> User:
+    """Use a reset link: the new password, every other session ended, and logged in."""
+    db.session.commit()
+    with reading():
+        reset = open_reset(token)
+        new_hash = new_password_hash(reset.user, password)
+        db.session.commit()
+    reset = open_reset(token)  # again, inside the write: a link works once
+    user = reset.user
+    set_password(user, new_hash)
+    reset.used_at = utcnow()
+    for other in db.session.scalars(select(PasswordReset).filter_by(user_id=user.id, used_at=None)):
+        other.used_at = reset.used_at
+    audit.record("password.reset", actor=user)
+    db.session.commit()
+    _start_session(user)
+    return user
 
 
 def _token_hash(token: str) -> str:
@@ -157,11 +312,14 @@ def open_invite(token: str) -> Invite:
 
 def accept_invite(token: str, password: str) -> User:
     """Set the patient's password, use up the invite and log them in. Commits."""
-    invite = open_invite(token)
-    set_password(invite.patient, password)
-    invite.used_at = utcnow()
     db.session.commit()
-    session.clear()
-    login_user(invite.patient)
-    session.permanent = True
+    with reading():
+        new_hash = new_password_hash(open_invite(token).patient, password)
+        db.session.commit()
+    invite = open_invite(token)  # again, inside the write: an invite works once
+    set_password(invite.patient, new_hash)
+    invite.used_at = utcnow()
+    audit.record("invite.accept", invite.patient, actor=invite.patient)
+    db.session.commit()
+    _start_session(invite.patient)
     return invite.patient

@@ -1,7 +1,7 @@
 """All tables, by capability. Import models from here."""
 
 from ._types import UTCDateTime, utcnow
-from .accounts import Clinic, Invite, LoginAttempt, Role, User
+from .accounts import Clinic, Invite, LoginAttempt, PasswordReset, RecoveryCode, Role, User
 from .audit import AuditEvent, IdempotentRequest
 from .checkins import LOCATIONS, RED_FLAGS, SENSATIONS, SIDES, Alert, AlertKind, CheckIn
 from .course import Appointment, AppointmentStatus, Course, Questionnaire, QuestionnaireResponse
@@ -15,6 +15,8 @@ __all__ = [
     "Clinic",
     "Invite",
     "LoginAttempt",
+    "PasswordReset",
+    "RecoveryCode",
     "Role",
     "User",
     "AuditEvent",

@@ -7,13 +7,13 @@ data has its own module of form routes. They are imported last so that each can 
 
 from flask import Blueprint
 
-from ..database import write_lock
+from ..database import writes_on_get
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 # Every panel page records who read what in the audit log: a GET writes too, so it takes
 # SQLite's write lock when it begins, not after its reads (which fails with "database is
 # locked" when another worker wrote in between).
-bp.before_request(write_lock)
+writes_on_get(bp.name)
 
 from . import (  # noqa: E402,F401  (registers the routes)
     alerts,
