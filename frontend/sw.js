@@ -12,11 +12,12 @@
  */
 importScripts("js/queue.js");
 
-const VERSION = "2026-11-23.1";
+const VERSION = "2026-11-23.2";
 const SHELL_CACHE = `between-shell-${VERSION}`;
 const SHELL = [
   "./", "index.html", "manifest.webmanifest", "css/app.css",
-  "js/queue.js", "js/api.js", "js/app.js", "js/dom.js", "js/push.js",
+  "js/queue.js", "js/api.js", "js/app.js", "js/dom.js", "js/push.js", "js/state.js", "js/nav.js",
+  "js/toast.js", "js/sync.js", "js/session.js",
   "js/screens/today.js", "js/screens/checkin.js", "js/screens/exercise.js",
   "js/screens/progress.js", "js/screens/settings.js", "js/screens/login.js",
   "js/screens/urgent.js", "js/screens/questionnaire.js",

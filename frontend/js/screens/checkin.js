@@ -2,7 +2,10 @@
  * questions. Built for speed: every answer is one tap, the save button sits under the thumb.
  * Any red-flag "yes" opens the urgent-care screen at once, offline too. */
 import { h } from "../dom.js";
-import { myQueue, navigate, submit, toast } from "../app.js";
+import { navigate } from "../nav.js";
+import { myQueue } from "../state.js";
+import { submit } from "../sync.js";
+import { toast } from "../toast.js";
 
 const Queue = self.BetweenQueue;
 const LOCATIONS = [["lower_back", "Lower back"], ["buttock", "Buttock"], ["thigh", "Back of thigh"], ["calf", "Calf"], ["foot", "Foot"]];

@@ -1,7 +1,7 @@
 /* One exercise: the picture, plain steps, the dosage and when to stop. Offline, it comes
  * from the saved homework list, or else from the saved Today (its homework is the same). */
 import { dosageText, h } from "../dom.js";
-import { getKept, loadMine } from "../app.js";
+import { getKept, loadMine } from "../state.js";
 
 async function fromSavedToday(id) {
   const today = await loadMine("today");

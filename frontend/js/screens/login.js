@@ -1,7 +1,8 @@
 /* Log in. When the session ran out, entries saved on the phone wait for the new login. */
 import * as api from "../api.js";
 import { h } from "../dom.js";
-import { afterLogin, myQueue, state } from "../app.js";
+import { afterLogin } from "../session.js";
+import { myQueue, state } from "../state.js";
 
 export async function render(root) {
   root.append(h("h1", {}, state.needsLogin ? "Please log in again" : "Log in to Between"));

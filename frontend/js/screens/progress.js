@@ -2,7 +2,7 @@
  * changed since the first week, and sitting vs next-day leg pain once there are enough days.
  * uPlot (vendored) is loaded only when this screen opens, to keep the first load small. */
 import { formatDate, h } from "../dom.js";
-import { getKept } from "../app.js";
+import { getKept } from "../state.js";
 const NAMES = { leg_pain: "Leg pain", back_pain: "Back pain", sitting_minutes: "Sitting time" };
 let uplotLoading = null;
 

@@ -3,7 +3,10 @@
  * like a check-in, with the time point that was due when the patient answered; the server
  * scores them. */
 import { h } from "../dom.js";
-import { getKept, loadMine, myQueue, navigate, saveMine, submit, toast } from "../app.js";
+import { navigate } from "../nav.js";
+import { getKept, loadMine, myQueue, saveMine } from "../state.js";
+import { submit } from "../sync.js";
+import { toast } from "../toast.js";
 import { answeredHere } from "./today.js";
 
 

@@ -1,7 +1,9 @@
 /* Settings: reminders and notifications, my data (download, delete my account), log out. */
 import * as api from "../api.js";
 import { h } from "../dom.js";
-import { logout, myQueue, toast } from "../app.js";
+import { logout } from "../session.js";
+import { myQueue } from "../state.js";
+import { toast } from "../toast.js";
 import * as push from "../push.js";
 
 const DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];

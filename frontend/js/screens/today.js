@@ -1,7 +1,10 @@
 /* Today: the next session, a questionnaire when one is due, today's homework with a one-tap
  * "done", and the check-in button. #/homework is this screen, at its homework. */
 import { dosageText, formatDate, formatTime, h } from "../dom.js";
-import { getKept, myQueue, navigate, submit, toast } from "../app.js";
+import { navigate } from "../nav.js";
+import { getKept, myQueue } from "../state.js";
+import { submit } from "../sync.js";
+import { toast } from "../toast.js";
 
 const Queue = self.BetweenQueue;
 const FEELINGS = [["better", "Better"], ["same", "Same"], ["worse", "Worse"], ["spreading", "Pain spreading"]];
