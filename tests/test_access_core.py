@@ -29,6 +29,18 @@ ROWS = [
     Row("GET", "/panel/", lambda w: "/panel/", "practitioner", own=True),
     Row("GET", "/account", lambda w: "/account", "practitioner", own=True),
     Row("GET", "/account/password", lambda w: "/account/password", "practitioner", own=True),
+    Row("GET", "/account/two-factor", lambda w: "/account/two-factor", "practitioner", own=True),
+    *(
+        Row(
+            "POST",
+            f"/account/two-factor/{action}",
+            lambda w, action=action: f"/account/two-factor/{action}",
+            "practitioner",
+            own=True,
+            form=lambda w: {"code": "000000"},
+        )
+        for action in ("setup", "confirm", "off")
+    ),
     Row(
         "POST",
         "/account/password",
@@ -55,6 +67,9 @@ PUBLIC = {
     "/reset/<token>",
     "/api/auth/forgot",
     "/api/auth/password",
+    "/login/code",
+    # Owner-only, on a colleague (not a patient): tested in test_two_factor.py.
+    "/account/two-factor/reset/<int:user_id>",
     "/",
     "/app/",
     "/app/<path:path>",

@@ -840,6 +840,48 @@ SPECS = [
     Spec("GET", "/account", "practitioner", query_cases("practitioner", "/account", ["q"])),
     Spec(
         "GET",
+        "/account/two-factor",
+        "practitioner",
+        query_cases("practitioner", "/account/two-factor", ["q"]),
+    ),
+    Spec(
+        "POST",
+        "/account/two-factor/setup",
+        "practitioner",
+        form_cases("practitioner", "POST", "/account/two-factor/setup", dict),
+    ),
+    Spec(
+        "POST",
+        "/account/two-factor/confirm",
+        "practitioner",
+        form_cases(
+            "practitioner", "POST", "/account/two-factor/confirm", lambda: {"code": "000000"}
+        ),
+    ),
+    Spec(
+        "POST",
+        "/account/two-factor/off",
+        "practitioner",
+        form_cases("practitioner", "POST", "/account/two-factor/off", lambda: {"code": "0"}),
+    ),
+    Spec(
+        "POST",
+        "/account/two-factor/reset/<int:user_id>",
+        "practitioner",
+        lambda w: chain(
+            form_cases("practitioner", "POST", f"/account/two-factor/reset/{w.victim.id}", dict),
+            id_cases("practitioner", "POST", "/account/two-factor/reset/{}"),
+        )(w),
+    ),
+    Spec("GET", "/login/code", "anonymous", query_cases("anonymous", "/login/code", ["next"])),
+    Spec(
+        "POST",
+        "/login/code",
+        "anonymous",
+        form_cases("anonymous", "POST", "/login/code", lambda: {"code": "123456"}),
+    ),
+    Spec(
+        "GET",
         "/account/password",
         "practitioner",
         query_cases("practitioner", "/account/password", ["q"]),

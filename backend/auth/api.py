@@ -60,6 +60,12 @@ def login(body: LoginIn):
         if refused.retry_after:
             raise too_many(refused.retry_after) from None
         raise ApiError(401, "bad_credentials", BAD_LOGIN) from None
+    except service.SecondFactorNeeded:
+        raise ApiError(
+            403,
+            "two_factor_required",
+            "This account logs in with a code from an authenticator app: use the login page.",
+        ) from None
     return me_out(user)
 
 

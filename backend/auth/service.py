@@ -16,7 +16,7 @@ from ..database import has_nul, reading
 from ..extensions import db, login_manager
 from ..mail import queue_mail
 from ..models import Invite, PasswordReset, Role, User, utcnow
-from . import throttle
+from . import throttle, two_factor
 from .passwords import hash_password, password_problem, verify_password
 
 INVITE_LIFETIME = timedelta(days=7)
@@ -107,6 +107,16 @@ def login(email: str, password: str, remember: bool = False) -> User:
         raise LoginRefused()
     if new_hash:
         user.password_hash = new_hash
+    if second_factor_on(user):
+        db.session.commit()
+        session.clear()
+        session[PENDING_LOGIN] = {
+            "uid": user.id,
+            "v": user.session_version,
+            "at": int(utcnow().timestamp()),
+            "remember": remember,
+        }
+        raise SecondFactorNeeded()
     user.last_login_at = utcnow()
     throttle.record(email, ip, succeeded=True)
     audit.record("login", actor=user)
@@ -118,7 +128,63 @@ def login(email: str, password: str, remember: bool = False) -> User:
 
 def second_factor_on(user: User) -> bool:
     """Whether logging in to this account also needs a code from an authenticator app."""
-    return False
+    return two_factor.is_on(user)
+
+
+class SecondFactorNeeded(Exception):
+    """The password was right; the login finishes with a code (``finish_login``)."""
+
+
+PENDING_LOGIN = "pending_login"
+PENDING_SECONDS = 300  # the code must follow the password within five minutes
+
+
+def _pending_user() -> tuple[User, bool]:
+    """Who gave the right password on this browser a moment ago, and "remember me"."""
+    pending = session.get(PENDING_LOGIN)
+    if not isinstance(pending, dict):
+        raise LoginRefused()
+    uid, version, at = pending.get("uid"), pending.get("v"), pending.get("at")
+    if not all(isinstance(v, int) for v in (uid, version, at)):
+        raise LoginRefused()
+    if utcnow().timestamp() - at > PENDING_SECONDS:
+        session.pop(PENDING_LOGIN, None)
+        raise LoginRefused()
+    user = db.session.get(User, uid)
+    if user is None or not user.active or user.session_version != version:
+        raise LoginRefused()
+    return user, bool(pending.get("remember"))
+
+
+def has_pending_login() -> bool:
+    try:
+        _pending_user()
+    except LoginRefused:
+        return False
+    return True
+
+
+def finish_login(code: str) -> User:
+    """The second step of a login: a code from the app or a recovery code. Wrong codes count
+    as failed logins (same limits). Raises LoginRefused. Commits."""
+    user, remember = _pending_user()
+    email, ip = user.email, client_ip()
+    wait = throttle.retry_after(email, ip, account_limit_applies=False)
+    if wait:
+        raise LoginRefused(retry_after=wait)
+    how = two_factor.check(user, code[:100])
+    if how is None:
+        throttle.record(email, ip, succeeded=False)
+        audit.record("login.failed", actor=user, step="second factor")
+        db.session.commit()
+        raise LoginRefused()
+    user.last_login_at = utcnow()
+    throttle.record(email, ip, succeeded=True)
+    audit.record("login", actor=user, second_factor=how)
+    db.session.commit()
+    throttle.remember_device(user.id)
+    _start_session(user, remember)
+    return user
 
 
 def logout(user: User) -> None:
