@@ -45,7 +45,7 @@ function forgotSection(loginEmail) {
   const email = h("input", { id: "forgot-email", name: "email", type: "email", autocomplete: "username", required: true });
   const send = h("button", { type: "submit", class: "btn" }, "Send me a link");
   const form = h("form", { class: "stack", novalidate: true, hidden: true },
-    h("label", { class: "field", for: "forgot-email" }, "The email you log in with"), email, send);
+    h("label", { class: "field", for: "forgot-email" }, "Your login address"), email, send);
   const open = h("button", { type: "button", class: "btn small", "aria-expanded": "false" }, "Forgot your password?");
   open.addEventListener("click", () => {
     form.hidden = !form.hidden;
