@@ -18,6 +18,7 @@ from .extensions import db
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _writing: ContextVar[bool] = ContextVar("writing", default=False)
 _reading: ContextVar[bool] = ContextVar("reading", default=False)
+_audit_erase: ContextVar[bool] = ContextVar("audit_erase", default=False)
 
 
 MAX_ID = 2**31 - 1  # primary keys are INTEGER on both databases
@@ -69,10 +70,11 @@ def reading():
 _writes_on_get: set[str] = set()
 
 
-def writes_on_get(blueprint_name: str) -> None:
-    """Every request to this blueprint may write, GETs too (the panel's pages record who
-    read what): its transactions begin IMMEDIATE, whatever touches the database first."""
-    _writes_on_get.add(blueprint_name)
+def writes_on_get(name: str) -> None:
+    """Every request to this blueprint or endpoint may write, GETs too (the panel's pages
+    and the data exports record who read what): its transactions begin IMMEDIATE, whatever
+    touches the database first."""
+    _writes_on_get.add(name)
 
 
 def write_lock() -> None:
@@ -95,9 +97,25 @@ def _wants_write_lock() -> bool:
         return (
             request.method not in SAFE_METHODS
             or request.blueprint in _writes_on_get
+            or request.endpoint in _writes_on_get
             or g.get("between_write_lock", False)
         )
     return _writing.get()
+
+
+@contextmanager
+def audit_erase(connection):
+    """Inside, ``connection`` may delete audit events (a retention erase, test set-up).
+    Everywhere else the database refuses it, and any change to one: triggers from the
+    migration, which ask ``between_audit_erase()`` on SQLite and the ``between.audit_erase``
+    setting (local to the transaction) on PostgreSQL."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL between.audit_erase = 'on'")
+    token = _audit_erase.set(True)
+    try:
+        yield connection
+    finally:
+        _audit_erase.reset(token)
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -111,6 +129,9 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        dbapi_connection.create_function(
+            "between_audit_erase", 0, lambda: int(_audit_erase.get()), deterministic=False
+        )
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):

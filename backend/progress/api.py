@@ -11,10 +11,12 @@ from flask_login import current_user, logout_user
 from pydantic import Field
 from sqlalchemy import select
 
+from .. import audit
 from ..api import ApiError, route
 from ..auth.passwords import verify_password
 from ..auth.schemas import Strict
 from ..course.service import course_progress
+from ..database import writes_on_get
 from ..extensions import db
 from ..homework import service as homework
 from ..models import (
@@ -135,10 +137,17 @@ def _download(body: str, mimetype: str, filename: str) -> Response:
     )
 
 
+# A download of one's data is a security event: written to the audit log as it is made.
+writes_on_get("progress.export_json")
+writes_on_get("progress.export_csv")
+
+
 @route(bp, "/export.json", role=Role.PATIENT)
 def export_json():
     """All my entries as JSON (check-ins, homework done, appointments, questionnaires)."""
     patient = current_user
+    audit.record("export", patient, format="JSON")
+    db.session.commit()
     checkins, completions = _my_entries(patient)
     appointments = db.session.scalars(
         select(Appointment)
@@ -205,6 +214,8 @@ def _safe_cell(value) -> str:
 @route(bp, "/export.csv", role=Role.PATIENT)
 def export_csv():
     """All my check-ins and homework completions as one CSV table."""
+    audit.record("export", current_user, format="CSV")
+    db.session.commit()
     checkins, completions = _my_entries(current_user)
     out = io.StringIO()
     writer = csv.writer(out)

@@ -55,9 +55,63 @@ def upgrade():
     )
     with op.batch_alter_table("recovery_code", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_recovery_code_user_id"), ["user_id"], unique=False)
+    _append_only_audit()
+
+
+SQLITE_TRIGGERS = [
+    # Any column but actor_id: refused. actor_id only to NULL (its account was deleted).
+    """CREATE TRIGGER audit_event_no_update
+    BEFORE UPDATE OF id, at, clinic_id, patient_id, action, target, details, ip ON audit_event
+    BEGIN SELECT RAISE(ABORT, 'audit events cannot be changed'); END""",
+    """CREATE TRIGGER audit_event_actor_only_forgotten
+    BEFORE UPDATE OF actor_id ON audit_event WHEN NEW.actor_id IS NOT NULL
+    BEGIN SELECT RAISE(ABORT, 'audit events cannot be changed'); END""",
+    # Deleting needs the app's between_audit_erase() to say yes (see database.audit_erase):
+    # any other client, lacking the function, is refused too.
+    """CREATE TRIGGER audit_event_no_delete
+    BEFORE DELETE ON audit_event WHEN between_audit_erase() IS NOT 1
+    BEGIN SELECT RAISE(ABORT, 'audit events cannot be deleted'); END""",
+]
+POSTGRES_FUNCTION = """
+CREATE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    IF current_setting('between.audit_erase', true) = 'on' THEN
+      RETURN OLD;
+    END IF;
+    RAISE EXCEPTION 'audit events cannot be deleted';
+  END IF;
+  IF NEW.actor_id IS NULL AND (NEW.id, NEW.at, NEW.clinic_id, NEW.patient_id, NEW.action,
+      NEW.target, NEW.details::text, NEW.ip) IS NOT DISTINCT FROM (OLD.id, OLD.at,
+      OLD.clinic_id, OLD.patient_id, OLD.action, OLD.target, OLD.details::text, OLD.ip) THEN
+    RETURN NEW;  -- the actor's account was deleted: forgotten, the rest kept
+  END IF;
+  RAISE EXCEPTION 'audit events cannot be changed';
+END $$
+"""
+POSTGRES_TRIGGER = """
+CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event
+FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()
+"""
+
+
+def _append_only_audit():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(POSTGRES_FUNCTION)
+        op.execute(POSTGRES_TRIGGER)
+    else:
+        for statement in SQLITE_TRIGGERS:
+            op.execute(statement)
 
 
 def downgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event")
+        op.execute("DROP FUNCTION IF EXISTS audit_event_append_only()")
+    else:
+        for name in ("audit_event_no_update", "audit_event_actor_only_forgotten",
+                     "audit_event_no_delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.drop_table("recovery_code")
     op.drop_table("password_reset")
     with op.batch_alter_table("user", schema=None) as batch_op:
