@@ -12,6 +12,7 @@ import secrets
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 MIN_SECRET_LENGTH = 32
 WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "test", "development"}
@@ -72,6 +73,22 @@ def check_secret_key(key: str | None) -> None:
         )
 
 
+def _mail_url() -> str:
+    """``MAIL_URL``: smtp://user:pass@host:port (STARTTLS when offered, or required with
+    ``?starttls=required``) or smtps://... (TLS from the start). Empty: no mail is sent."""
+    url = os.environ.get("MAIL_URL", "").strip()
+    if url and not url.startswith(("smtp://", "smtps://")):
+        raise ConfigError("MAIL_URL must start with smtp:// or smtps://")
+    return url
+
+
+def _mail_from(public_url: str) -> str:
+    host = urlsplit(public_url).hostname or "localhost"
+    if host.replace(".", "").isdigit() or "." not in host:
+        host = "localhost"
+    return os.environ.get("MAIL_FROM", "").strip() or f"Between <no-reply@{host}>"
+
+
 def load(instance: Path) -> dict:
     """The app's configuration, read once at start-up."""
     production = os.environ.get("BETWEEN_ENV", "production") != "development"
@@ -102,6 +119,8 @@ def load(instance: Path) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "PUBLIC_URL": public_url,
+        "MAIL_URL": _mail_url(),
+        "MAIL_FROM": _mail_from(public_url),
         "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@between.invalid"),
         # Push endpoints must belong to a known push service; tests widen this to loopback.
         "PUSH_ALLOW_LOOPBACK": os.environ.get("PUSH_ALLOW_LOOPBACK") == "1",

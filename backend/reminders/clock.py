@@ -1,8 +1,9 @@
 """The clock process: one per deployment (``between clock``), never inside a web worker.
 
-Each minute it writes due reminders into the outbox and sends what is due. Running two
-clocks by mistake, or restarting one, neither loses nor doubles a reminder: the outbox's
-occurrence keys and claims take care of that (see ``outbox``).
+Each minute it writes due reminders into the outbox, sends what is due, then sends the
+mail queue (``backend.mail.sending``). Running two clocks by mistake, or restarting one,
+neither loses nor doubles a reminder or a mail: occurrence keys and claims with a lease
+take care of that (see ``backend.claims``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 import os
 import signal
 import socket
+from collections import Counter
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -19,6 +21,7 @@ from flask import Flask
 from ..auth import throttle
 from ..database import writing
 from ..extensions import db
+from ..mail import sending as mail_sending
 from ..push import sender_for
 from . import outbox
 
@@ -37,11 +40,21 @@ def tick(app: Flask) -> dict:
             queued = outbox.enqueue_due()
             db.session.commit()
             totals = outbox.send_due(sender_for(app, workers=32), worker_id())
+            mailed = _send_mail(app)
         finally:
             db.session.remove()
     if queued or totals:
         log.info("reminders: %s queued, %s", queued, dict(totals))
-    return {"queued": queued, **totals}
+    return {"queued": queued, **totals, **{f"mail_{k}": v for k, v in mailed.items()}}
+
+
+def _send_mail(app: Flask) -> Counter:
+    """The mail queue, after the pushes; a mail problem never stops reminders."""
+    try:
+        return mail_sending.send_due(app)
+    except Exception:
+        log.exception("sending mail failed; the queue keeps it for the next minute")
+        return Counter()
 
 
 def housekeeping(app: Flask) -> None:

@@ -23,8 +23,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 
+from .. import claims
 from ..database import writing
 from ..extensions import db
 from ..models import (
@@ -378,41 +379,12 @@ def claim(
     """Take up to ``batch`` due messages for this worker, commit the claim, return their ids.
 
     Due = pending and time for an attempt, or ``sending`` under a lapsed lease (its sender
-    died). One statement on both databases; see the module docstring.
+    died), and not expired. The claim is ``backend.claims``' one statement, shared with mail.
     """
     now = now or utcnow()
-    due = or_(
-        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
+    return claims.claim(
+        OutboxMessage, batch, worker_id, now, lease, where=[OutboxMessage.expires_at > now], ids=ids
     )
-    candidates = (
-        select(OutboxMessage.id)
-        .where(due, OutboxMessage.expires_at > now)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(batch)
-        .with_for_update(skip_locked=True)
-    )
-    if ids is not None:
-        candidates = candidates.where(OutboxMessage.id.in_(ids))
-    stmt = (
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates.scalar_subquery()))
-        .values(
-            status="sending",
-            claimed_by=worker_id,
-            claimed_until=now + lease,
-            attempts=OutboxMessage.attempts + 1,
-        )
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
-    )
-    # The claim is a transaction of its own, begun with the write lock on SQLite: one
-    # already open (say, a read of the last batch) could not be upgraded to a write.
-    db.session.commit()
-    with writing():
-        message_ids = list(db.session.scalars(stmt))
-        db.session.commit()
-    return message_ids
 
 
 @dataclass
@@ -469,7 +441,7 @@ def _prepare(message_ids: list[int], now: datetime) -> list[_Work]:
 
 
 def _backoff(attempts: int) -> timedelta:
-    return min(FIRST_BACKOFF * 2 ** max(0, attempts - 1), MAX_BACKOFF)
+    return claims.backoff(attempts, FIRST_BACKOFF, MAX_BACKOFF)
 
 
 def _settle(
@@ -497,8 +469,7 @@ def _settle(
         else:
             errors.append(outcome.detail)
     message.payload = {**message.payload, "sent_to": sent_to}
-    message.claimed_by = None
-    message.claimed_until = None
+    claims.release(message)
     message.last_error = "; ".join(errors)[:1000] or None
     if retry_after:
         wait = max(_backoff(message.attempts), timedelta(seconds=max(retry_after)))
@@ -518,19 +489,7 @@ def _settle(
 def _settle_all(work: list[_Work], outcomes: list, worker_id: str, now: datetime) -> Counter:
     """Record every outcome in one transaction, for the messages this worker still holds."""
     totals: Counter = Counter()
-    held = {
-        m.id: m
-        for m in db.session.scalars(
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.id.in_([item.message_id for item in work]),
-                OutboxMessage.status == "sending",
-                OutboxMessage.claimed_by == worker_id,
-            )
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    }
+    held = claims.held(OutboxMessage, [item.message_id for item in work], worker_id)
     devices: dict[str, set[int]] = {"reached": set(), "gone": set()}
     results = iter(outcomes)
     for item in work:
