@@ -187,3 +187,27 @@ def test_change_password_in_the_panel(app, api, other_api, factory):
     assert done.status_code == 302
     assert api.client.get("/panel/").status_code == 200
     assert other_api.client.get("/panel/").status_code == 302
+
+
+def test_the_reset_mail_arrives_through_a_real_smtp_server(app, api, other_api, factory):
+    """The whole way: asked for, sent by the clock's sender, read from the mailbox, used."""
+    from backend.mail.sending import send_due
+    from tests.mailserver import running_inbox
+
+    user = factory.patient(display_name="Ana Silva")
+    other_api.login(user)
+    with running_inbox() as inbox:
+        app.config["MAIL_URL"] = inbox.url
+        assert api.post("/api/auth/forgot", json={"email": user.email}).status_code == 200
+        api.post("/api/auth/forgot", json={"email": "nobody@example.test"})
+        send_due(app)
+        [mail] = inbox.to(user.email)
+        assert len(inbox.received) == 1  # nothing to an address without an account
+    assert mail["Subject"] == "Choose a new password for Between"
+    body = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "Hello Ana Silva" in body and "within an hour" in body
+    link = re.search(r"http://localhost(/reset/\S+)", body).group(1)
+    csrf = api.form_token(link)
+    done = api.client.post(link, data={"password": NEW, "confirm": NEW, "csrf_token": csrf})
+    assert done.status_code == 302
+    assert other_api.get("/api/me").status_code == 401
