@@ -64,6 +64,14 @@ def create_once(path: Path, content: bytes) -> None:
         os.unlink(tmp)
 
 
+def _loopback_push(value: str) -> bool | int:
+    value = value.strip()
+    if value == "1":
+        return True
+    port = value.removeprefix("port:")
+    return int(port) if value.startswith("port:") and port.isdigit() else False
+
+
 def check_secret_key(key: str | None) -> None:
     """Refuse weak keys: a guessable key lets anyone forge a session cookie."""
     if not key or len(key) < MIN_SECRET_LENGTH or key.lower() in WEAK_SECRETS:
@@ -123,5 +131,6 @@ def load(instance: Path) -> dict:
         "MAIL_FROM": _mail_from(public_url),
         "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@between.invalid"),
         # Push endpoints must belong to a known push service; tests widen this to loopback.
-        "PUSH_ALLOW_LOOPBACK": os.environ.get("PUSH_ALLOW_LOOPBACK") == "1",
+        # "1": any loopback port; "port:8090": that one only (serve --demo's stand-in).
+        "PUSH_ALLOW_LOOPBACK": _loopback_push(os.environ.get("PUSH_ALLOW_LOOPBACK", "")),
     }

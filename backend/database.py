@@ -6,8 +6,10 @@ adds and calls ``db.session.commit()`` once, and a failed request rolls back at 
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
@@ -138,7 +140,31 @@ def _tune_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
 
 
+def _private_sqlite_files(url: str) -> None:
+    """The database and its -wal/-shm files readable by their owner only (0600), from the
+    first start: the file is created 0600 before SQLite opens it, and SQLite gives its
+    -wal and -shm files the database file's permissions. Older files are tightened."""
+    if not url.startswith("sqlite:///") or ":memory:" in url:
+        return
+    path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+    if not path.name:
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # a folder that does not exist yet: SQLite will say so clearly
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+        except OSError:
+            pass  # not there (yet), or not ours to change
+
+
 def init_app(app: Flask) -> None:
+    _private_sqlite_files(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

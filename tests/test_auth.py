@@ -209,3 +209,32 @@ def test_cookies_take_the_host_prefix_under_https(tmp_path, monkeypatch):
     assert config["SESSION_COOKIE_SECURE"] is True
     monkeypatch.setenv("PUBLIC_URL", "http://127.0.0.1:5000")
     assert load(tmp_path)["SESSION_COOKIE_NAME"] == "between_session"
+
+
+def test_invite_pages_are_never_cached(app, api, factory):
+    from backend.auth.service import create_invite
+
+    patient = factory.patient()
+    token = create_invite(patient, patient.practitioner)
+    db.session.commit()
+    assert api.client.get(f"/invite/{token}").headers["Cache-Control"] == "no-store"
+    assert api.client.get("/invite/not-a-token-at-all").headers["Cache-Control"] == "no-store"
+
+
+def test_flash_messages_carry_no_patient_names(app, api, factory):
+    """Flash messages travel in the session cookie (signed, not encrypted)."""
+    import base64
+    import zlib
+
+    practitioner = factory.practitioner()
+    patient = factory.patient(practitioner, display_name="Zebedee Quartermain")
+    api.login(practitioner)
+    token = api.form_token("/panel/")
+    api.client.post(
+        f"/panel/patients/{patient.id}/active", data={"active": "0", "csrf_token": token}
+    )
+    cookie = api.client.get_cookie("between_session").value
+    payload = cookie.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    text = (zlib.decompress(raw) if cookie.startswith(".") else raw).decode()
+    assert "_flashes" in text and "Zebedee" not in text

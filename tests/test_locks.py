@@ -166,3 +166,19 @@ def test_workers_starting_together_agree_on_one_secret_key(tmp_path):
     for trial in range(trials):
         assert (tmp_path / str(trial) / "secret_key").stat().st_mode & 0o777 == 0o600
         assert [p.name for p in (tmp_path / str(trial)).iterdir()] == ["secret_key"]
+
+
+def test_the_sqlite_files_are_private_from_the_first_start(tmp_path):
+    """The database, its -wal and its -shm: readable and writable by the owner only."""
+    from tests.conftest import make_app, reset_database
+
+    app = make_app(f"sqlite:///{tmp_path / 'fresh.sqlite3'}", tmp_path / "instance")
+    reset_database(app)  # migrations: the database is written, in WAL mode
+    with app.app_context():
+        db.session.execute(db.text("SELECT 1"))
+        files = sorted(p.name for p in tmp_path.glob("fresh.sqlite3*"))
+        assert files == ["fresh.sqlite3", "fresh.sqlite3-shm", "fresh.sqlite3-wal"]
+        modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.glob("fresh.sqlite3*")}
+        db.session.remove()
+        db.engine.dispose()
+    assert set(modes.values()) == {0o600}, modes

@@ -31,5 +31,5 @@ def acknowledge_alert(alert_id: int):
             "alert.acknowledge", patient, target=f"alert:{alert.id}", kind=alert.kind.value
         )
     db.session.commit()
-    flash(f"Alert for {patient.display_name} marked as seen.")
+    flash("Alert marked as seen.")  # no names in the session cookie
     return patient_page(patient, "#alerts")
