@@ -238,3 +238,23 @@ def test_flash_messages_carry_no_patient_names(app, api, factory):
     raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
     text = (zlib.decompress(raw) if cookie.startswith(".") else raw).decode()
     assert "_flashes" in text and "Zebedee" not in text
+
+
+def test_the_shipped_argon2id_parameters_and_session_lifetimes(app, tmp_path):
+    """The figures the README's security section gives."""
+    from datetime import timedelta
+
+    from backend.auth import service
+    from backend.auth.passwords import hash_password
+
+    app.config.pop("ARGON2_PARAMS")  # the tests' cheap parameters: use what ships
+    assert hash_password("quiet river lantern").startswith("$argon2id$v=19$m=47104,t=2,p=1$")
+    assert service.SESSION_MAX_AGE == timedelta(days=30)
+    assert service.PANEL_IDLE == timedelta(hours=12)
+    assert service.RESET_LIFETIME == timedelta(hours=1)
+    config = load(tmp_path)
+    assert config["PERMANENT_SESSION_LIFETIME"] == timedelta(days=30)
+    assert config["REMEMBER_COOKIE_DURATION"] == timedelta(days=30)
+    assert (throttle.PAIR_LIMIT, throttle.PAIR_WINDOW) == (5, timedelta(minutes=15))
+    assert (throttle.ADDRESS_LIMIT, throttle.ADDRESS_WINDOW) == (30, timedelta(minutes=15))
+    assert (throttle.ACCOUNT_LIMIT, throttle.ACCOUNT_WINDOW) == (50, timedelta(hours=1))
