@@ -167,3 +167,19 @@ def test_an_owner_cannot_reset_another_clinics_practitioner(app, api, factory):
     csrf = api.form_token("/account/two-factor")
     answer = api.client.post(f"/account/two-factor/reset/{stranger.id}", data={"csrf_token": csrf})
     assert answer.status_code == 404
+
+
+def test_hostile_codes_are_wrong_codes_never_a_500(app, api, factory):
+    from tests.test_no_500 import HOSTILE
+
+    user = factory.practitioner()
+    api.login(user)
+    _enrol(api, user)
+    for value in HOSTILE[:7]:
+        browser, token, _ = _password_step(app, user)
+        answer = browser.client.post(
+            "/login/code",
+            data={"code": value, "csrf_token": token},
+            environ_base={"REMOTE_ADDR": f"10.1.0.{len(value) % 250 + 1}"},
+        )
+        assert answer.status_code in (401, 429), (value[:20], answer.status_code)
