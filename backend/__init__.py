@@ -45,7 +45,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         config.check_secret_key(app.config["SECRET_KEY"])
     if os.environ.get("BETWEEN_PROXIES"):
         hops = int(os.environ["BETWEEN_PROXIES"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask's documented way to wrap the WSGI app, which its types call a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
     database.init_app(app)
     migrate.init_app(

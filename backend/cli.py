@@ -132,7 +132,8 @@ def clock_command():
     """Run the reminder scheduler: one process, never inside web workers."""
     from .reminders import clock
 
-    clock.run(current_app._get_current_object())
+    # Flask types current_app as the app; it is a proxy, and the clock needs the app itself.
+    clock.run(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def init_app(app: Flask) -> None:

@@ -196,7 +196,7 @@ def _story(
         sitting_yesterday = sitting
         day += timedelta(days=1)
 
-    sbi = db.session.scalar(select(Questionnaire).filter_by(slug="sbi", clinic_id=None))
+    sbi = db.session.scalars(select(Questionnaire).filter_by(slug="sbi", clinic_id=None)).one()
     for timepoint, when, level in (
         ("start", start, leg_start),
         ("mid", start + timedelta(days=17), (leg_start + leg_now) / 2),

@@ -1,5 +1,7 @@
 """Flask extensions, created once here and bound to an app in ``create_app``."""
 
+from typing import TYPE_CHECKING
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -22,6 +24,14 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base class of every table. ``db.Model`` is built at run time (``Base`` plus
+# Flask-SQLAlchemy's table naming), which a type checker cannot see through; to it, a model is
+# a plain declarative ``Base`` subclass, which is all our code relies on.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

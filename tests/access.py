@@ -16,6 +16,7 @@ import json as jsonlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select, text
 
@@ -25,12 +26,14 @@ from backend.models import (
     Alert,
     AlertKind,
     Appointment,
+    Clinic,
     Completion,
     Course,
     OutboxMessage,
     PushSubscription,
     Questionnaire,
     QuestionnaireResponse,
+    User,
     utcnow,
 )
 
@@ -43,15 +46,15 @@ BOOKKEEPING = {"login_attempt", "audit_event"}
 class World:
     """Two clinics. ``victim`` is the patient whose data everyone else tries to reach."""
 
-    clinic: object
-    practitioner: object
-    victim: object
-    other_patient: object
-    other_clinic: object
-    other_practitioner: object
+    clinic: Clinic
+    practitioner: User
+    victim: User
+    other_patient: User
+    other_clinic: Clinic
+    other_practitioner: User
     objects: dict = field(default_factory=dict)
 
-    def __getattr__(self, name):  # world.checkin, world.assignment, ...
+    def __getattr__(self, name: str) -> Any:  # world.checkin, world.assignment, ...
         try:
             return self.__dict__["objects"][name]
         except KeyError:
@@ -123,7 +126,7 @@ def build_world(factory) -> World:
 
         seed_questionnaires()
         db.session.flush()
-        sbi = db.session.scalar(select(Questionnaire).filter_by(slug="sbi", clinic_id=None))
+        sbi = db.session.scalars(select(Questionnaire).filter_by(slug="sbi", clinic_id=None)).one()
     objects["questionnaire"] = sbi
     objects["response"] = QuestionnaireResponse(
         questionnaire_id=sbi.id,
@@ -175,7 +178,7 @@ def _send(api, row: Row, world: World, form_token: str | None):
         data = {**row.form(world), "csrf_token": form_token or ""}
         return api.client.open(path, method=row.method, data=data)
     method = getattr(api, row.method.lower())
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if row.json is not None:
         kwargs["json"] = row.json(world)
     if row.method == "POST":

@@ -1,7 +1,7 @@
 """Shared fixtures: an app on each database, clients that speak the API, and factories.
 
-Every database test runs on SQLite and, when ``TEST_DATABASE_URL`` is set (CI sets it), on
-PostgreSQL too. The schema is built once per database by the real migrations; each test
+Every database test runs on SQLite and on PostgreSQL: ``TEST_DATABASE_URL`` when set, else a
+private server started for the run (tests/pgserver.py). The schema is built once per database by the real migrations; each test
 starts from empty tables.
 """
 
@@ -12,6 +12,7 @@ import os
 import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from flask import g, has_app_context
@@ -23,10 +24,44 @@ from backend.auth.passwords import hash_password
 from backend.database import audit_erase
 from backend.extensions import db
 from backend.models import RED_FLAGS, Assignment, CheckIn, Clinic, Exercise, Role, User, utcnow
+from tests.pgserver import PostgresNotAvailable, PrivatePostgres
 
 PASSWORD = "correct horse battery"
 CHEAP_ARGON2 = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+TESTS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config, items):
+    """Everything under tests/browser is a browser test: ``-m "not browser"`` is the quick loop."""
+    browser = TESTS / "browser"
+    for item in items:
+        if browser in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """``TEST_DATABASE_URL`` when set; otherwise a private server started for this run.
+
+    Nothing is skipped for want of PostgreSQL: without the server binaries this fails and says
+    how to get them.
+    """
+    configured = os.environ.get("TEST_DATABASE_URL", "")
+    if configured:
+        yield configured
+        return
+    try:
+        server = PrivatePostgres()
+        url = server.start()
+    except PostgresNotAvailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    # Processes the tests start (gunicorn, the clock) find the same server.
+    os.environ["TEST_DATABASE_URL"] = url
+    try:
+        yield url
+    finally:
+        os.environ.pop("TEST_DATABASE_URL", None)
+        server.stop()
 
 
 def _backends():
@@ -39,11 +74,8 @@ def database_url(request, tmp_path_factory):
     """One database per backend for the whole run, built by the migrations."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    if not POSTGRES_URL:
-        if os.environ.get("CI"):
-            pytest.fail("CI must test PostgreSQL: set TEST_DATABASE_URL")
-        pytest.skip("PostgreSQL not configured (set TEST_DATABASE_URL)")
-    return POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    url = request.getfixturevalue("postgres_url")
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
 _migrated: set[str] = set()
@@ -302,5 +334,7 @@ def checkin_body(**overrides) -> dict:
     return body
 
 
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)

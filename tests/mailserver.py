@@ -70,7 +70,7 @@ class Inbox:
                 parsed = email.message_from_bytes(
                     envelope.content.replace(b"\r\n", b"\n"), policy=email.policy.default
                 )
-                self.received.append(parsed)  # type: ignore[arg-type]
+                self.received.append(parsed)
                 self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return answer
 

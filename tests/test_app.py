@@ -5,6 +5,7 @@ from sqlalchemy import text
 
 from backend import config, create_app
 from backend.extensions import db
+from tests.conftest import make_app
 
 
 def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeypatch):
@@ -44,10 +45,9 @@ def test_cookies_are_secure_when_served_over_https(tmp_path, monkeypatch):
     assert cfg["SESSION_COOKIE_HTTPONLY"] and cfg["REMEMBER_COOKIE_HTTPONLY"]
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite only")
-    with db.engine.connect() as conn:
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'wal.sqlite3'}", tmp_path / "instance")
+    with app.app_context(), db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 5000

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from backend.auth.service import create_invite, create_reset
 from backend.extensions import db
 from backend.reminders import api as reminders_api
-from tests.access import BOOKKEEPING, build_world
+from tests.access import BOOKKEEPING, World, build_world
 from tests.conftest import ApiClient, checkin_body
 
 LONG = "x" * 100_000
@@ -112,7 +112,7 @@ class Spec:
     method: str
     rule: str
     caller: str  # practitioner, patient, anonymous; leaving_*: one who logs out
-    cases: Callable[[object], Iterator[Case]]
+    cases: Callable[[World], Iterator[Case]]
 
 
 _n = itertools.count(1)

@@ -69,7 +69,7 @@ def queue(patient, kind="checkin", due_at=None, note=None) -> int:
 
 def message(message_id) -> OutboxMessage:
     db.session.expire_all()
-    return db.session.get(OutboxMessage, message_id)
+    return db.session.get_one(OutboxMessage, message_id)
 
 
 def test_a_reminder_reaches_the_phone_as_exactly_title_body_url_and_tag(

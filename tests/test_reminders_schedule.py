@@ -16,8 +16,10 @@ UTC = UTC
 LONDON, NEW_YORK = "Europe/London", "America/New_York"
 
 
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def day_of(plan: Plan, day: date) -> list:

@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, jsonify, request
 from pydantic import ValidationError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from ..extensions import db
 
@@ -69,7 +69,7 @@ def init_app(app: Flask) -> None:
         if not wants_json():
             return exc
         headers = {}
-        if exc.code == 405 and exc.valid_methods:
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             headers["Allow"] = ", ".join(exc.valid_methods)
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:

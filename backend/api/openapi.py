@@ -7,7 +7,10 @@ import re
 from flask import Flask
 from pydantic import BaseModel
 
-from .routing import ANY_USER, Operation
+from ..database import MAX_ID
+from ..models import Role
+from ..security import API_HEADER
+from .routing import IDEMPOTENCY_KEY, JSON, OPERATIONS, UNSAFE, Operation
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -35,65 +38,102 @@ def _schema_ref(model: type[BaseModel], components: dict) -> dict:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
-def _operation(op: Operation, params: list[dict], components: dict) -> dict:
+def _query_schema(schema: dict) -> dict:
+    """A query parameter's schema: an optional one is simply left out, never ``null``."""
+    options = [o for o in schema.get("anyOf", []) if o.get("type") != "null"]
+    if len(options) == 1:
+        rest = {k: v for k, v in schema.items() if k != "anyOf"}
+        schema = {**options[0], **rest}
+    if schema.get("default", 0) is None:
+        schema = {k: v for k, v in schema.items() if k != "default"}
+    return schema
+
+
+def _responses(op: Operation, components: dict) -> dict:
+    if op.status == 204:
+        ok: dict = {"description": "No Content"}
+    elif op.produces != JSON:
+        ok = {
+            "description": "A download",
+            "content": {op.produces: {"schema": {"type": "string"}}},
+        }
+    else:
+        assert op.response is not None  # route() allows no JSON answer without a model
+        ok = {
+            "description": "OK" if op.status == 200 else "Created",
+            "content": {JSON: {"schema": _schema_ref(op.response, components)}},
+        }
+    error = {
+        "description": "The request was refused; the error says why",
+        "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    return {str(op.status): ok, "4XX": error}
+
+
+def _operation(op: Operation, method: str, params: list[dict], components: dict) -> dict:
     out: dict = {"summary": op.summary, "tags": op.tags, "parameters": list(params)}
     if op.query is not None:
+        properties = op.query.model_json_schema()["properties"]
         for name, info in op.query.model_fields.items():
             out["parameters"].append(
                 {
                     "name": name,
                     "in": "query",
                     "required": info.is_required(),
-                    "schema": {"type": "string"},
+                    "schema": _query_schema(properties[name]),
                 }
             )
+    if method in UNSAFE:
+        out["parameters"].append(
+            {
+                "name": API_HEADER[0],
+                "in": "header",
+                "required": True,
+                "description": "Proves the request comes from a page of this site (CSRF)",
+                "schema": {"type": "string", "const": API_HEADER[1]},
+            }
+        )
     if op.idempotent:
         out["parameters"].append(
             {
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": True,
-                "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,100}$"},
+                "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY.pattern},
             }
         )
     if op.body is not None:
         out["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": _schema_ref(op.body, components)}},
+            "content": {JSON: {"schema": _schema_ref(op.body, components)}},
         }
-    ok: dict = {"description": "OK"}
-    if op.response is not None:
-        ok["content"] = {"application/json": {"schema": _schema_ref(op.response, components)}}
-    error = {
-        "description": "Error",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-    out["responses"] = {str(op.status): ok, "4XX": error}
+    out["responses"] = _responses(op, components)
     out["security"] = [] if op.role is None else [{"session": []}]
-    if op.role not in (None, ANY_USER):
+    if isinstance(op.role, Role):
         out["description"] = f"For {op.role.value}s only."
     return out
+
+
+def _path_parameter(converter: str | None, name: str) -> dict:
+    if converter == "int":
+        schema: dict = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+    else:  # Werkzeug's default converter: one path segment
+        schema = {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}
+    return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
 def build(app: Flask) -> dict:
     components: dict = {"Error": ERROR_SCHEMA}
     paths: dict = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        op = getattr(app.view_functions.get(rule.endpoint), "openapi", None)
+        view = app.view_functions.get(rule.endpoint)
+        op = OPERATIONS.get(view) if view else None
         if op is None:
             continue
         path = PATH_PARAM.sub(r"{\2}", rule.rule)
-        params = [
-            {
-                "name": name,
-                "in": "path",
-                "required": True,
-                "schema": {"type": "integer" if conv == "int" else "string"},
-            }
-            for conv, name in PATH_PARAM.findall(rule.rule)
-        ]
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(op, params, components)
+        params = [_path_parameter(conv, name) for conv, name in PATH_PARAM.findall(rule.rule)]
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            paths.setdefault(path, {})[method.lower()] = _operation(op, method, params, components)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Between API", "version": "1"},

@@ -4,9 +4,13 @@
            status=201, role=Role.PATIENT, idempotent=True)
     def create_checkin(body: CheckInIn): ...
 
-The view receives validated models (``body``, ``query``) and returns a model or a dict.
-It adds to ``db.session`` but never commits: the route commits once, after the view,
-together with the stored answer for an Idempotency-Key.
+The view receives validated models (``body``, ``query``) and returns its ``response`` model
+(a dict is checked against it), a ``Response`` for a download, or None for 204 No Content
+(a route that declares no response model). It adds to ``db.session`` but never commits: the
+route commits once, after the view, together with the stored answer for an Idempotency-Key.
+
+A JSON body is read strictly by its JSON types: ``false`` is no integer and ``"5"`` no number,
+as the OpenAPI document says (query strings are text and are converted).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from .errors import ApiError
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 ANY_USER = "any"
+JSON = "application/json"
 
 
 @dataclass
@@ -47,14 +52,20 @@ class Operation:
     role: Role | str | None
     idempotent: bool
     tags: list[str] = field(default_factory=list)
+    produces: str = JSON  # a download's media type, e.g. text/csv
 
 
-def _dump(result: Any) -> Any:
-    if isinstance(result, BaseModel):
-        return result.model_dump(mode="json")
-    if isinstance(result, list):
-        return [_dump(item) for item in result]
-    return result
+# Each declared view function's operation, for the OpenAPI document.
+OPERATIONS: dict[Callable, Operation] = {}
+
+
+def _answer(operation: Operation, result: Any) -> Any:
+    """The view's result as JSON data, checked against the declared response model."""
+    if operation.response is None:
+        if result is not None:
+            raise TypeError(f"{operation.summary!r} declares no response model (204)")
+        return None
+    return operation.response.model_validate(result).model_dump(mode="json")
 
 
 def _check_role(role: Role | str | None) -> None:
@@ -78,7 +89,8 @@ def _parse_body(model: type[BaseModel]) -> BaseModel:
     data = _json_body()
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "Send a JSON object as the request body.")
-    return model.model_validate(data)
+    # Strict JSON mode: each value must have its schema's JSON type (a date is still ISO text).
+    return model.model_validate_json(json.dumps(data), strict=True)
 
 
 def _parse_query(model: type[BaseModel]) -> BaseModel:
@@ -114,7 +126,7 @@ def _stored_answer(key: str, request_hash: str):
     return jsonify(stored.response), stored.status_code, {"Idempotent-Replayed": "true"}
 
 
-def _run_idempotent(view: Callable, status: int, args, kwargs):
+def _run_idempotent(view: Callable, operation: Operation, args, kwargs):
     """Run a creating view at most once per (user, Idempotency-Key)."""
     key = request.headers.get("Idempotency-Key", "")
     if not IDEMPOTENCY_KEY.match(key):
@@ -128,7 +140,8 @@ def _run_idempotent(view: Callable, status: int, args, kwargs):
     replay = _stored_answer(key, request_hash)
     if replay is not None:
         return replay
-    body = _dump(view(*args, **kwargs))
+    status = operation.status
+    body = _answer(operation, view(*args, **kwargs))
     db.session.add(
         IdempotentRequest(
             user_id=current_user.id,
@@ -155,16 +168,27 @@ def route(
     rule: str,
     *,
     methods=("GET",),
-    body=None,
-    query=None,
-    response=None,
-    status: int = 200,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int | None = None,
+    produces: str = JSON,
     role: Role | str | None = ANY_USER,
     idempotent: bool = False,
     summary: str = "",
 ):
-    """Register ``view`` on ``bp`` with declared validation, access and OpenAPI metadata."""
+    """Register ``view`` on ``bp`` with declared validation, access and OpenAPI metadata.
+
+    ``response`` is the model of the JSON answer (200, or ``status``); a route without one
+    answers 204 No Content. ``produces`` names a download's media type (the view returns a
+    ``Response``).
+    """
     methods = list(methods)
+    no_content = response is None and produces == JSON
+    if status is None:
+        status = 204 if no_content else 200
+    if (status == 204) != no_content:
+        raise TypeError(f"{rule}: a JSON answer needs a response model; 204 has none")
 
     def decorator(view: Callable):
         operation = Operation(
@@ -176,6 +200,7 @@ def route(
             role,
             idempotent,
             [bp.name],
+            produces,
         )
 
         @functools.wraps(view)
@@ -188,17 +213,18 @@ def route(
             if query is not None:
                 kwargs["query"] = _parse_query(query)
             if idempotent:
-                return _run_idempotent(view, status, args, kwargs)
+                return _run_idempotent(view, operation, args, kwargs)
             result = view(*args, **kwargs)
             if request.method in UNSAFE:
                 db.session.commit()
-            if result is None:
-                return "", 204
-            if isinstance(result, Response):  # files, e.g. a CSV export
+            if isinstance(result, Response):  # a download: the CSV or JSON export
                 return result
-            return jsonify(_dump(result)), status
+            if status == 204:
+                _answer(operation, result)
+                return "", 204
+            return jsonify(_answer(operation, result)), status
 
-        wrapper.openapi = operation
+        OPERATIONS[wrapper] = operation
         bp.add_url_rule(rule, view_func=wrapper, methods=methods)
         return wrapper
 

@@ -9,7 +9,15 @@ from ..api import ApiError, route
 from ..mail import mail_configured
 from ..models import User
 from . import service
-from .schemas import ForgotIn, ForgotOut, InviteAcceptIn, LoginIn, MeOut, PasswordChangeIn
+from .schemas import (
+    ClinicOut,
+    ForgotIn,
+    ForgotOut,
+    InviteAcceptIn,
+    LoginIn,
+    MeOut,
+    PasswordChangeIn,
+)
 
 bp = Blueprint("auth_api", __name__, url_prefix="/api")
 
@@ -47,7 +55,7 @@ def me_out(user: User) -> MeOut:
         display_name=user.display_name,
         email=user.email,
         timezone=user.timezone,
-        clinic={"id": user.clinic.id, "name": user.clinic.name},
+        clinic=ClinicOut(id=user.clinic.id, name=user.clinic.name),
     )
 
 

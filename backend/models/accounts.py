@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ._types import UTCDateTime, utcnow
 
 
@@ -18,7 +18,7 @@ class Role(str, enum.Enum):
     PATIENT = "patient"
 
 
-class Clinic(db.Model):
+class Clinic(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
@@ -40,7 +40,7 @@ class Clinic(db.Model):
     users: Mapped[list[User]] = relationship(back_populates="clinic", foreign_keys="User.clinic_id")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A practitioner (belongs to a clinic) or a patient (belongs to a practitioner).
 
     A patient's ``clinic_id`` is their practitioner's clinic, kept on the row so that
@@ -96,7 +96,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.role.value}>"
 
 
-class Invite(db.Model):
+class Invite(Model):
     """A one-time, expiring link where an invited patient sets their own password.
 
     Only a hash of the token is stored: a copy of the database cannot be used to take over
@@ -115,7 +115,7 @@ class Invite(db.Model):
     patient: Mapped[User] = relationship(foreign_keys=[patient_id])
 
 
-class LoginAttempt(db.Model):
+class LoginAttempt(Model):
     """Every login attempt, kept in the database so that throttling holds across workers."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -130,7 +130,7 @@ class LoginAttempt(db.Model):
     )
 
 
-class PasswordReset(db.Model):
+class PasswordReset(Model):
     """A one-time link, valid for an hour, to choose a new password. Only a hash of the
     token is stored, as for invites."""
 
@@ -144,7 +144,7 @@ class PasswordReset(db.Model):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """One of ten one-time codes that stand in for the authenticator app (hashed)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ._types import UTCDateTime, utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id", ondelete="CASCADE"))
@@ -28,7 +28,7 @@ class AuditEvent(db.Model):
     __table_args__ = (Index("ix_audit_event_clinic_at", "clinic_id", "at"),)
 
 
-class IdempotentRequest(db.Model):
+class IdempotentRequest(Model):
     """The answer given to a request with an Idempotency-Key, so a replay gets it again.
 
     Stored in the same transaction as the entry it created: either both exist or neither.

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ._types import UTCDateTime, utcnow
 
 # Where it hurts, how it feels, and the red-flag questions asked in every check-in.
@@ -26,7 +26,7 @@ RED_FLAGS = (
 )
 
 
-class CheckIn(db.Model):
+class CheckIn(Model):
     """One check-in. Several a day are allowed; trends use a per-day summary."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,7 +68,7 @@ class AlertKind(str, enum.Enum):
     WORSE_AFTER_EXERCISE = "worse_after_exercise"
 
 
-class Alert(db.Model):
+class Alert(Model):
     """Something a practitioner must see: shown at the top of the panel until acknowledged."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

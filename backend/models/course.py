@@ -8,11 +8,11 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ._types import UTCDateTime, utcnow
 
 
-class Course(db.Model):
+class Course(Model):
     """A plan such as 10 sessions over 4 weeks. Baseline week = its first 7 days."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,7 +37,7 @@ class AppointmentStatus(str, enum.Enum):
     CANCELLED = "cancelled"
 
 
-class Appointment(db.Model):
+class Appointment(Model):
     """One session; its note records what was done, e.g. the acupoints used."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,7 +59,7 @@ class Appointment(db.Model):
     __table_args__ = (Index("ix_appointment_patient_starts", "patient_id", "starts_at"),)
 
 
-class Questionnaire(db.Model):
+class Questionnaire(Model):
     """A questionnaire is data: items with their scale, scored on the server.
 
     ``clinic_id`` None = shipped with the app (the Sciatica Bothersomeness Index); a clinic
@@ -84,7 +84,7 @@ class Questionnaire(db.Model):
         return sum(item["max"] for item in self.items)
 
 
-class QuestionnaireResponse(db.Model):
+class QuestionnaireResponse(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     questionnaire_id: Mapped[int] = mapped_column(
         ForeignKey("questionnaire.id", ondelete="CASCADE")

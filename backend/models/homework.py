@@ -7,13 +7,13 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ._types import UTCDateTime, utcnow
 
 FEELINGS = ("better", "same", "worse", "spreading")  # spreading: leg pain went further down
 
 
-class Exercise(db.Model):
+class Exercise(Model):
     """A stretch, nerve glide or self-care item. ``clinic_id`` None = the shipped library."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,7 +35,7 @@ class Exercise(db.Model):
     __table_args__ = (UniqueConstraint("clinic_id", "slug"),)
 
 
-class Assignment(db.Model):
+class Assignment(Model):
     """Homework: one exercise for one patient, with its dosage and dates."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,7 +70,7 @@ class Assignment(db.Model):
         )
 
 
-class Completion(db.Model):
+class Completion(Model):
     """The patient did their homework once, and maybe said how it felt."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,11 +12,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from ._types import UTCDateTime, utcnow
 
 
-class MailMessage(db.Model):
+class MailMessage(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # The clinic whose panel shows this message if it cannot be sent (None: no clinic yet).
     clinic_id: Mapped[int | None] = mapped_column(

@@ -7,11 +7,11 @@ from datetime import datetime, time
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ._types import UTCDateTime, utcnow
 
 
-class PushSubscription(db.Model):
+class PushSubscription(Model):
     """One browser's push subscription (a patient may have a phone and a tablet)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -24,7 +24,7 @@ class PushSubscription(db.Model):
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class ReminderPreference(db.Model):
+class ReminderPreference(Model):
     """When a patient wants reminders, in their own time zone (an IANA name)."""
 
     user_id: Mapped[int] = mapped_column(
@@ -49,7 +49,7 @@ class ReminderPreference(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """A notification to send. ``occurrence_key`` (patient, kind, local date/time) is unique:
     a second clock, a retry or the repeated hour of a daylight-saving night cannot add it twice.
 

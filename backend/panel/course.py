@@ -47,6 +47,8 @@ def plan_course(patient_id: int):
     start = form.day("start_date", "First session", required=True)
     at = form.clock("time", "Time", required=True)
     form.done()
+    # Required fields: form.done() raised if any was missing or wrong.
+    assert planned is not None and weeks is not None and start is not None and at is not None
     now = utcnow()
     old = current_course(patient)
     if old is not None:
@@ -94,6 +96,7 @@ def add_appointment(patient_id: int):
     starts = form.moment("starts_at", "Date and time", required=True)
     minutes = form.integer("duration_minutes", "Length (minutes)", 5, 240) or 45
     form.done()
+    assert starts is not None  # required: form.done() raised otherwise
     course = current_course(patient)
     appointment = Appointment(
         patient_id=patient.id,

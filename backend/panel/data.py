@@ -209,7 +209,8 @@ class Scores:
     @property
     def baseline(self) -> QuestionnaireResponse | None:
         starts = [r for r in self.responses if r.timepoint == "start"]
-        return (starts or self.responses or [None])[0]
+        first = starts or self.responses
+        return first[0] if first else None
 
     @property
     def latest(self) -> QuestionnaireResponse | None:

@@ -34,13 +34,12 @@ def exercises():
 
 def _pictures() -> dict[str, str]:
     """The shipped drawings a clinic's own exercise can reuse: image path -> what it shows."""
-    return dict(
-        db.session.execute(
-            select(Exercise.image, Exercise.name)
-            .where(Exercise.clinic_id.is_(None), Exercise.image.is_not(None))
-            .order_by(Exercise.name)
-        ).all()
+    rows = db.session.execute(
+        select(Exercise.image, Exercise.name)
+        .where(Exercise.clinic_id.is_(None), Exercise.image.is_not(None))
+        .order_by(Exercise.name)
     )
+    return {image: name for image, name in rows if image}
 
 
 def read_dosage(form: Form) -> dict:

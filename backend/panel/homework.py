@@ -55,6 +55,7 @@ def assign(patient_id: int):
         "is not in your library",
     )
     form.done()
+    assert exercise is not None  # checked above: form.done() raised otherwise
     assignment = Assignment(
         patient_id=patient.id, exercise_id=exercise.id, assigned_by_id=current_user.id, **values
     )

@@ -183,6 +183,8 @@ def report_pdf(s: Summary, clinic_name: str) -> bytes:
         q = scores.questionnaire
         base = scores.baseline
         latest = scores.latest
+        if base is None:
+            continue
         text = (
             f"{q.title}: {base.score:g} of {q.max_score} ({base.timepoint}, "
             f"{base.completed_at:%d %b %Y})"

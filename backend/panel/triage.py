@@ -210,7 +210,7 @@ def patients_needing_attention(
         .subquery()
     )
     capped = case((daily.c.n > Assignment.times_per_day, Assignment.times_per_day), else_=daily.c.n)
-    done = dict(
+    done: dict[int, int] = dict(
         db.session.execute(
             select(Assignment.patient_id, func.sum(capped))
             .join(daily, daily.c.assignment_id == Assignment.id)

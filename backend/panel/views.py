@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from flask import Response, current_app, redirect, render_template, request, url_for
+from flask import Response, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from .. import audit
 from ..access import patient_or_404, practitioner_required
 from ..course.service import course_progress, current_course
 from ..database import record_id
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..models import AuditEvent, Exercise, Invite, Role, User, utcnow
 from ..progress.service import baseline_start
 from ..timeutil import today_for, zone
@@ -57,7 +57,7 @@ def bad_token(error: CSRFError):
     """A form without a valid token. Logged out (e.g. the session ended while the form was
     open): log in first, as for any panel page. Logged in: say so plainly."""
     if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
+        return login_manager.unauthorized()
     if not current_user.is_practitioner:
         return "The practitioner panel is for practitioners.", 403
     return render_template(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 from flask import Blueprint, Response, session
 from flask_login import current_user, logout_user
@@ -31,6 +30,7 @@ from ..models import (
 )
 from ..timeutil import today_for
 from . import service
+from .schemas import ExportOut, NextAppointment, ProgressOut, TodayCourse, TodayOut
 
 bp = Blueprint("progress", __name__, url_prefix="/api")
 
@@ -39,51 +39,45 @@ class DeleteAccountIn(Strict):
     password: str = Field(min_length=1, max_length=1024)
 
 
-@route(bp, "/today", role=Role.PATIENT)
+@route(bp, "/today", response=TodayOut, role=Role.PATIENT)
 def today():
     """What the Today screen shows: next appointment, session N of M, today's homework."""
     patient = current_user
     day = today_for(patient.timezone)
     info = course_progress(patient)
     done = homework.done_counts(patient, day)
-    checkins_today = (
-        db.session.scalar(
-            select(db.func.count()).where(
-                CheckIn.patient_id == patient.id, CheckIn.local_date == day
-            )
-        )
-        or 0
-    )
+    checkins_today = db.session.execute(
+        select(db.func.count()).where(CheckIn.patient_id == patient.id, CheckIn.local_date == day)
+    ).scalar_one()
     appointment = info.next_appointment
-    return {
-        "date": day.isoformat(),
-        "display_name": patient.display_name,
-        "course": None
+    return TodayOut(
+        date=day,
+        display_name=patient.display_name,
+        course=None
         if info.course is None
-        else {
-            "title": info.course.title,
-            "planned_sessions": info.course.planned_sessions,
-            "attended": info.attended,
-            "next_session_number": info.next_session_number,
-        },
-        "next_appointment": None
+        else TodayCourse(
+            title=info.course.title,
+            planned_sessions=info.course.planned_sessions,
+            attended=info.attended,
+            next_session_number=info.next_session_number,
+        ),
+        next_appointment=None
         if appointment is None
-        else {
-            "starts_at": appointment.starts_at.isoformat(),
-            "duration_minutes": appointment.duration_minutes,
-        },
-        "homework": [
-            homework.assignment_out(a, done.get(a.id, 0)).model_dump(mode="json")
+        else NextAppointment(
+            starts_at=appointment.starts_at, duration_minutes=appointment.duration_minutes
+        ),
+        homework=[
+            homework.assignment_out(a, done.get(a.id, 0))
             for a in homework.active_assignments(patient, day)
         ],
-        "checkins_today": checkins_today,
-    }
+        checkins_today=checkins_today,
+    )
 
 
-@route(bp, "/progress", role=Role.PATIENT)
+@route(bp, "/progress", response=ProgressOut, role=Role.PATIENT)
 def progress():
     """Per-day summaries over the course, change since the first week, sitting vs leg pain."""
-    return service.progress(current_user)
+    return ProgressOut.model_validate(service.progress(current_user))
 
 
 def _my_entries(patient: User) -> tuple[list[CheckIn], list[Completion]]:
@@ -142,7 +136,7 @@ writes_on_get("progress.export_json")
 writes_on_get("progress.export_csv")
 
 
-@route(bp, "/export.json", role=Role.PATIENT)
+@route(bp, "/export.json", response=ExportOut, role=Role.PATIENT)
 def export_json():
     """All my entries as JSON (check-ins, homework done, appointments, questionnaires)."""
     patient = current_user
@@ -185,7 +179,8 @@ def export_json():
             for r in responses
         ],
     }
-    return _download(json.dumps(data, indent=2), "application/json", "between-my-data.json")
+    export = ExportOut.model_validate(data)
+    return _download(export.model_dump_json(indent=2), "application/json", "between-my-data.json")
 
 
 CSV_COLUMNS = [
@@ -211,7 +206,7 @@ def _safe_cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-@route(bp, "/export.csv", role=Role.PATIENT)
+@route(bp, "/export.csv", produces="text/csv", role=Role.PATIENT)
 def export_csv():
     """All my check-ins and homework completions as one CSV table."""
     audit.record("export", current_user, format="CSV")
@@ -241,14 +236,14 @@ def export_csv():
                 ],
             )
         )
-    for c in completions:
+    for done in completions:
         writer.writerow(
             map(
                 _safe_cell,
                 [
                     "homework",
-                    c.completed_at.isoformat(),
-                    c.local_date.isoformat(),
+                    done.completed_at.isoformat(),
+                    done.local_date.isoformat(),
                     None,
                     None,
                     None,
@@ -256,9 +251,9 @@ def export_csv():
                     None,
                     None,
                     None,
-                    c.assignment.exercise.name,
-                    c.feeling,
-                    c.note,
+                    done.assignment.exercise.name,
+                    done.feeling,
+                    done.note,
                 ],
             )
         )

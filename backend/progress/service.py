@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -93,7 +94,9 @@ def progress(patient: User, today: date | None = None) -> dict:
 
     base_start = baseline_start(patient, course, first_entry)
     source = "course" if course and base_start == course.start_date else "data"
-    baseline, current, changes = None, None, []
+    baseline: dict[str, Any] | None = None  # dates as ISO strings, means as numbers
+    current: dict[str, Any] | None = None
+    changes: list[dict] = []
     if base_start is not None:
         base_end = base_start + timedelta(days=maths.BASELINE_DAYS - 1)
         baseline = {"start": base_start.isoformat(), "end": base_end.isoformat(), "source": source}

@@ -194,9 +194,10 @@ class StandIn:
         """Decide the answer to one push (called on the server's threads)."""
         claims: dict = {}
         if self.verify_vapid:
-            claims, why = self._check_vapid(headers.get("authorization", ""))
-            if claims is None:
+            checked, why = self._check_vapid(headers.get("authorization", ""))
+            if checked is None:
                 return self._refuse(401, why)
+            claims = checked
         if not headers.get("ttl", "").isdigit():
             return self._refuse(400, "TTL header required")
         if headers.get("content-encoding") != "aes128gcm":

@@ -64,8 +64,15 @@ class VapidSigner:
 def _load_from_env(value: str) -> ec.EllipticCurvePrivateKey:
     value = value.strip().replace("\\n", "\n")
     if value.startswith("-----BEGIN"):
-        return serialization.load_pem_private_key(value.encode(), password=None)
-    return Vapid.from_string(value).private_key
+        return _p256(serialization.load_pem_private_key(value.encode(), password=None))
+    return _p256(Vapid.from_string(value).private_key)
+
+
+def _p256(key: object) -> ec.EllipticCurvePrivateKey:
+    """VAPID keys are P-256 (RFC 8292); any other key is a configuration mistake."""
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        raise ValueError("the VAPID private key must be an EC P-256 key")
+    return key
 
 
 def _load_or_create_file(path: Path) -> ec.EllipticCurvePrivateKey:
@@ -90,7 +97,7 @@ def _load_or_create_file(path: Path) -> ec.EllipticCurvePrivateKey:
             pass
         finally:
             os.unlink(tmp)
-    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+    return _p256(serialization.load_pem_private_key(path.read_bytes(), password=None))
 
 
 def signer(app: Flask) -> VapidSigner:

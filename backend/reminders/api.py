@@ -58,7 +58,9 @@ def subscribe(body: SubscriptionIn):
             with db.session.begin_nested():
                 db.session.add(sub)
         except IntegrityError:  # the same browser subscribed twice at once
-            sub = db.session.scalar(select(PushSubscription).filter_by(endpoint=body.endpoint))
+            sub = db.session.scalars(
+                select(PushSubscription).filter_by(endpoint=body.endpoint)
+            ).one()
     _take_over(sub, body)
     return SubscriptionOut(id=sub.id, endpoint=sub.endpoint)
 
@@ -125,8 +127,8 @@ def send_test():
     )
 
 
-def _hhmm(value: time | None) -> str | None:
-    return value.strftime("%H:%M") if value is not None else None
+def _hhmm(value: time) -> str:
+    return value.strftime("%H:%M")
 
 
 def preferences_out(pref: ReminderPreference) -> Preferences:
@@ -142,8 +144,8 @@ def preferences_out(pref: ReminderPreference) -> Preferences:
         sitting_end=_hhmm(pref.sitting_end),
         sitting_interval_minutes=pref.sitting_interval_minutes,
         appointment_enabled=pref.appointment_enabled,
-        quiet_start=_hhmm(pref.quiet_start),
-        quiet_end=_hhmm(pref.quiet_end),
+        quiet_start=_hhmm(pref.quiet_start) if pref.quiet_start is not None else None,
+        quiet_end=_hhmm(pref.quiet_end) if pref.quiet_end is not None else None,
     )
 
 

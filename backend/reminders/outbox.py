@@ -22,8 +22,10 @@ import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import cast
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import CursorResult, delete, exists, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import claims
 from ..database import writing
@@ -152,10 +154,10 @@ def insert_if_absent(rows: list[dict]) -> int:
     """
     if not rows:
         return 0
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    # The two dialects' INSERTs have the same ON CONFLICT API but are different classes.
+    insert = (
+        postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    )
     inserted = 0
     for start in range(0, len(rows), INSERT_CHUNK):
         stmt = (
@@ -366,7 +368,7 @@ def expire_stale(now: datetime) -> int:
         .values(status="expired", claimed_by=None, claimed_until=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return cast(CursorResult, result).rowcount  # an UPDATE or DELETE gives a CursorResult
 
 
 def claim(
@@ -568,4 +570,4 @@ def prune(now: datetime | None = None) -> int:
         .where(OutboxMessage.status.in_(FINAL), OutboxMessage.created_at < now - KEEP_FINISHED)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return cast(CursorResult, result).rowcount  # an UPDATE or DELETE gives a CursorResult

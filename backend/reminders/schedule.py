@@ -88,7 +88,7 @@ def quiet_end_after(moment: datetime, plan: Plan) -> datetime:
     """``moment``, or the end of the quiet hours it falls in (for must-send messages)."""
     tz = ZoneInfo(plan.timezone)
     local = moment.astimezone(tz)
-    if not in_quiet_hours(local.time(), plan.quiet):
+    if plan.quiet is None or not in_quiet_hours(local.time(), plan.quiet):
         return moment
     end = plan.quiet[1]
     day = local.date() if local.time() < end else local.date() + timedelta(days=1)

@@ -6,9 +6,11 @@ process on SQLite, so tests can seed data with the ``factory`` inside ``live.app
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
+from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from tests.conftest import Factory, make_app, reset_database
@@ -65,8 +67,13 @@ def seed(live):
 
 @pytest.fixture(scope="session")
 def chromium():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as pw:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"{CHROMIUM} is missing: run the test command `bash tests/run` (it installs "
+            "Debian's chromium) or `sudo apt-get install -y chromium`",
+            pytrace=False,
+        )
+    with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()

@@ -44,7 +44,9 @@ def quick_checkin(page, leg: int, back: int, lands_on: str = "Hello, Maya"):
 def count(live, model, **where) -> int:
     with live.app_context():
         db.session.remove()
-        return db.session.scalar(select(func.count()).select_from(model).filter_by(**where))
+        return db.session.execute(
+            select(func.count()).select_from(model).filter_by(**where)
+        ).scalar_one()
 
 
 def wait_until(predicate, timeout=10.0):

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import Cookie, sync_playwright  # noqa: E402
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer  # noqa: E402
 from tests.conftest import PASSWORD, Factory, make_app, reset_database  # noqa: E402
@@ -75,7 +75,7 @@ def kind(url: str, content_type: str) -> str | None:
     return None
 
 
-def measure(server, email) -> tuple[dict, list[dict]]:
+def measure(server, email) -> tuple[dict, list[Cookie]]:
     results = {}
     cookies = []
     with sync_playwright() as pw:
@@ -138,7 +138,7 @@ def lighthouse_bin() -> str | None:
     return os.environ.get("LIGHTHOUSE") or shutil.which("lighthouse")
 
 
-def run_lighthouse(binary: str, url: str, cookies: list[dict], out: Path) -> dict:
+def run_lighthouse(binary: str, url: str, cookies: list[Cookie], out: Path) -> dict:
     cookie = "; ".join(f"{c['name']}={c['value']}" for c in cookies)
     cmd = [
         binary,
