@@ -9,6 +9,8 @@ transaction: the change and its audit row are committed together or not at all.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import has_request_context, request
 from flask_login import current_user
 
@@ -16,15 +18,20 @@ from .extensions import db
 from .models import AuditEvent, User
 
 
-def record(
+def record(action: str, patient: User | None = None, target: str = "", **details: Any) -> None:
+    """Add an audit event by the current user. Adds to the session; the caller commits."""
+    record_by(None, action, patient, target, **details)
+
+
+def record_by(
+    actor: User | None,
     action: str,
     patient: User | None = None,
     target: str = "",
-    actor: User | None = None,
-    **details,
+    **details: Any,
 ) -> None:
-    """Add an audit event by ``actor`` (else the current user). Adds to the session; the
-    caller commits."""
+    """Add an audit event by ``actor`` (None: the current user, if any), e.g. a login,
+    before anyone is logged in. Adds to the session; the caller commits."""
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
     if patient is None and actor is not None and actor.is_patient:

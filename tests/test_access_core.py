@@ -33,13 +33,17 @@ ROWS = [
     *(
         Row(
             "POST",
-            f"/account/two-factor/{action}",
-            lambda w, action=action: f"/account/two-factor/{action}",
+            path,
+            (lambda w, path=path: path),  # type: ignore[misc]
             "practitioner",
             own=True,
             form=lambda w: {"code": "000000"},
         )
-        for action in ("setup", "confirm", "off")
+        for path in (
+            "/account/two-factor/setup",
+            "/account/two-factor/confirm",
+            "/account/two-factor/off",
+        )
     ),
     Row(
         "POST",

@@ -83,7 +83,9 @@ def _reset_link(email: str) -> str:
         select(MailMessage).filter_by(to_address=email, kind="password_reset")
     )
     assert message is not None
-    return re.search(r"http://localhost(/reset/\S+)", message.text_body).group(1)
+    found = re.search(r"http://localhost(/reset/\S+)", message.text_body)
+    assert found is not None
+    return found.group(1)
 
 
 def test_forgot_password_mails_a_one_time_link(mail, api, other_api, factory):

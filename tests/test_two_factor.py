@@ -20,7 +20,9 @@ def _enrol(api, user) -> tuple[str, list[str]]:
     csrf = api.form_token("/account/two-factor")
     page = api.client.post("/account/two-factor/setup", data={"csrf_token": csrf})
     assert page.status_code == 200 and "<svg" in page.get_data(as_text=True)
-    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page.get_data(as_text=True)).group(1)
+    found = re.search(r'id="totp-secret">([A-Z2-7]+)<', page.get_data(as_text=True))
+    assert found is not None
+    secret = found.group(1)
     wrong = api.client.post(
         "/account/two-factor/confirm", data={"code": "000000", "csrf_token": csrf}
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from zxcvbn import zxcvbn
+from zxcvbn import zxcvbn  # type: ignore[import-untyped]
 
 # OWASP's first choice is Argon2id with at least 19 MiB, t=2, p=1; we use more memory.
 DEFAULT_PARAMS = {"time_cost": 2, "memory_cost": 47104, "parallelism": 1}

@@ -102,7 +102,7 @@ def login(email: str, password: str, remember: bool = False) -> User:
     if not ok or user is None or not user.active:
         throttle.record(email, ip, succeeded=False)
         if user is not None:
-            audit.record("login.failed", actor=user)
+            audit.record_by(user, "login.failed")
         db.session.commit()
         raise LoginRefused()
     if new_hash:
@@ -119,7 +119,7 @@ def login(email: str, password: str, remember: bool = False) -> User:
         raise SecondFactorNeeded()
     user.last_login_at = utcnow()
     throttle.record(email, ip, succeeded=True)
-    audit.record("login", actor=user)
+    audit.record_by(user, "login")
     db.session.commit()
     throttle.remember_device(user.id)
     _start_session(user, remember)
@@ -145,7 +145,7 @@ def _pending_user() -> tuple[User, bool]:
     if not isinstance(pending, dict):
         raise LoginRefused()
     uid, version, at = pending.get("uid"), pending.get("v"), pending.get("at")
-    if not all(isinstance(v, int) for v in (uid, version, at)):
+    if not (isinstance(uid, int) and isinstance(version, int) and isinstance(at, int)):
         raise LoginRefused()
     if utcnow().timestamp() - at > PENDING_SECONDS:
         session.pop(PENDING_LOGIN, None)
@@ -175,12 +175,12 @@ def finish_login(code: str) -> User:
     how = two_factor.check(user, code[:100])
     if how is None:
         throttle.record(email, ip, succeeded=False)
-        audit.record("login.failed", actor=user, step="second factor")
+        audit.record_by(user, "login.failed", step="second factor")
         db.session.commit()
         raise LoginRefused()
     user.last_login_at = utcnow()
     throttle.record(email, ip, succeeded=True)
-    audit.record("login", actor=user, second_factor=how)
+    audit.record_by(user, "login", second_factor=how)
     db.session.commit()
     throttle.remember_device(user.id)
     _start_session(user, remember)
@@ -239,11 +239,11 @@ def change_password(user: User, current: str, new: str) -> None:
         db.session.commit()
     if not ok or new_hash is None:
         throttle.record(email, ip, succeeded=False)
-        audit.record("password.change_failed", actor=user)
+        audit.record_by(user, "password.change_failed")
         db.session.commit()
         raise LoginRefused()
     set_password(user, new_hash)
-    audit.record("password.change", actor=user)
+    audit.record_by(user, "password.change")
     db.session.commit()
     _start_session(user)
 
@@ -277,7 +277,7 @@ def request_reset(email: str) -> None:
             key=f"password_reset:{reset.id}",
             clinic_id=user.clinic_id,
         )
-        audit.record("password.reset_requested", actor=user)
+        audit.record_by(user, "password.reset_requested")
     db.session.commit()
     # The same time with or without an account (a mail queued, or nothing): pad to a floor.
     left = RESET_ANSWER_SECONDS - (time.monotonic() - started)
@@ -298,11 +298,12 @@ def create_reset(user: User) -> tuple[str, PasswordReset]:
 
 def _recent_resets(user: User) -> int:
     since = utcnow() - timedelta(hours=1)
-    return db.session.scalar(
+    count = db.session.scalar(
         select(func.count())
         .select_from(PasswordReset)
         .where(PasswordReset.user_id == user.id, PasswordReset.created_at >= since)
     )
+    return count or 0
 
 
 class ResetInvalid(Exception):
@@ -329,7 +330,7 @@ def reset_password(token: str, password: str) -> User:
     reset.used_at = utcnow()
     for other in db.session.scalars(select(PasswordReset).filter_by(user_id=user.id, used_at=None)):
         other.used_at = reset.used_at
-    audit.record("password.reset", actor=user)
+    audit.record_by(user, "password.reset")
     db.session.commit()
     _start_session(user)
     return user
@@ -385,7 +386,7 @@ def accept_invite(token: str, password: str) -> User:
     invite = open_invite(token)  # again, inside the write: an invite works once
     set_password(invite.patient, new_hash)
     invite.used_at = utcnow()
-    audit.record("invite.accept", invite.patient, actor=invite.patient)
+    audit.record_by(invite.patient, "invite.accept", invite.patient)
     db.session.commit()
     _start_session(invite.patient)
     return invite.patient

@@ -83,7 +83,7 @@ def confirm(user: User, code: str) -> list[str] | None:
     # The step is not marked used: the first login may follow at once, in the same 30 s.
     user.two_factor_since = utcnow()
     codes = new_recovery_codes(user)
-    audit.record("two_factor.on", actor=user)
+    audit.record_by(user, "two_factor.on")
     return codes
 
 
@@ -130,6 +130,6 @@ def turn_off(user: User, by: User) -> None:
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     user.session_version += 1
     if by.id == user.id:
-        audit.record("two_factor.off", actor=user)
+        audit.record_by(user, "two_factor.off")
     else:
-        audit.record("two_factor.reset", actor=by, person=user.id, name=user.display_name)
+        audit.record_by(by, "two_factor.reset", person=user.id, name=user.display_name)

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -22,7 +21,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from ..access import practitioner_required
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..mail import mail_configured
 from ..models import Role, User
 from . import service, two_factor
@@ -64,7 +63,7 @@ def bad_token(error: CSRFError):
     a patient is refused as on the panel."""
     if request.path.startswith("/account"):
         if not current_user.is_authenticated:
-            return current_app.login_manager.unauthorized()
+            return login_manager.unauthorized()
         if not current_user.is_practitioner:
             return "These pages are for practitioners.", 403
     return error

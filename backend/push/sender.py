@@ -193,7 +193,7 @@ class Sender:
             try:
                 response = await WebPusher(
                     subscription,
-                    aiohttp_session=_NoRedirects(self._session),  # type: ignore[arg-type]
+                    aiohttp_session=_NoRedirects(self._session),
                 ).send_async(
                     push.data,
                     headers=headers,
