@@ -185,3 +185,21 @@ def test_hostile_codes_are_wrong_codes_never_a_500(app, api, factory):
             environ_base={"REMOTE_ADDR": f"10.1.0.{len(value) % 250 + 1}"},
         )
         assert answer.status_code in (401, 429), (value[:20], answer.status_code)
+
+
+def test_a_reset_link_replaces_the_password_not_the_second_factor(app, api, factory):
+    from backend.auth import service
+
+    user = factory.practitioner()
+    api.login(user)
+    _enrol(api, user)
+    app.config["WTF_CSRF_ENABLED"] = False
+    token, _ = service.create_reset(user)
+    db.session.commit()
+    browser = ApiClient(app.test_client())
+    new = "quiet river lantern"
+    done = browser.client.post(f"/reset/{token}", data={"password": new, "confirm": new})
+    assert done.status_code == 302 and done.headers["Location"] == "/login"
+    assert browser.client.get("/panel/").status_code == 302  # not logged in by the link
+    answer = browser.client.post("/login", data={"email": user.email, "password": new})
+    assert answer.headers["Location"].startswith("/login/code")

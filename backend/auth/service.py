@@ -332,7 +332,10 @@ def reset_password(token: str, password: str) -> User:
         other.used_at = reset.used_at
     audit.record_by(user, "password.reset")
     db.session.commit()
-    _start_session(user)
+    if second_factor_on(user):
+        session.clear()  # the link replaces the password, not the second factor: log in
+    else:
+        _start_session(user)
     return user
 
 

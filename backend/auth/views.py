@@ -178,6 +178,9 @@ def reset(token: str):
             except service.ResetInvalid:
                 return no_store(make_response(render_template("auth/reset_invalid.html"), 404))
             else:
+                if service.second_factor_on(user):
+                    flash("Your new password is set. Log in with it and your code.")
+                    return redirect(url_for("auth.login"))
                 flash("Your new password is set. You were logged out everywhere else.")
                 return redirect(home_for(user))
     page = render_template(
