@@ -129,7 +129,10 @@ def load(instance: Path) -> dict:
         "PUBLIC_URL": public_url,
         "MAIL_URL": _mail_url(),
         "MAIL_FROM": _mail_from(public_url),
-        "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@between.invalid"),
+        # Push services may write to the subject about a problem: the clinic's own https
+        # address is a valid one (RFC 8292), and Apple accepts only https or mailto.
+        "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "").strip()
+        or (public_url if https else "mailto:admin@between.invalid"),
         # Push endpoints must belong to a known push service; tests widen this to loopback.
         # "1": any loopback port; "port:8090": that one only (serve --demo's stand-in).
         "PUSH_ALLOW_LOOPBACK": _loopback_push(os.environ.get("PUSH_ALLOW_LOOPBACK", "")),

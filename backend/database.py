@@ -6,13 +6,15 @@ adds and calls ``db.session.commit()`` once, and a failed request rolls back at 
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
 from flask import Flask, g, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from .extensions import db
@@ -83,6 +85,45 @@ def write_lock() -> None:
     """This request will write, although it is a GET: its transactions from now on begin
     IMMEDIATE. Call before the request first touches the database."""
     g.between_write_lock = True
+
+
+# pg_advisory_lock's key for preparing the database: "betw" in ASCII, any fixed number will do.
+STARTUP_LOCK_KEY = 0x62657477
+
+
+@contextmanager
+def startup_lock() -> Iterator[None]:
+    """One process at a time prepares the database (migrations, shipped library).
+
+    Several ``between serve`` or ``between db upgrade`` starting at once on an empty
+    database would otherwise each create the same tables and rows, and all but one fail.
+    PostgreSQL: a session advisory lock, released when we are done or our connection ends.
+    SQLite: an exclusive ``flock`` on a file beside the database, released when we are done
+    or our process ends. The others wait, then find the work done.
+    """
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK_KEY})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK_KEY}
+                )
+                connection.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield  # a private in-memory database has nobody to race with
+        return
+    with open(Path(database).with_name(Path(database).name + ".startup-lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _wants_write_lock() -> bool:

@@ -21,23 +21,33 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import IdempotentRequest, Role
+from ..models import IdempotentRequest, Role, utcnow
 from ..security import check_api_csrf
 from .errors import ApiError
+from .fields import CLOCK_SKEW, OLDEST_ENTRY
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 ANY_USER = "any"
 JSON = "application/json"
+# How long an Idempotency-Key's answer is kept. The patient app keeps a queued entry until
+# the server takes it, however long that is, but every entry it sends carries the time it
+# was made, and the API refuses entries made more than OLDEST_ENTRY (60 days) ago. The first
+# copy was stored after the entry was made, so once its answer is older than 60 days no
+# replay of it can be accepted again (a phone clock running fast is allowed CLOCK_SKEW);
+# a month more is margin.
+KEEP_ANSWERS = OLDEST_ENTRY + CLOCK_SKEW + timedelta(days=30)
 
 
 @dataclass
@@ -161,6 +171,17 @@ def _run_idempotent(view: Callable, operation: Operation, args, kwargs):
             raise
         return replay
     return jsonify(body), status
+
+
+def prune_answers(now: datetime | None = None) -> int:
+    """Forget answers older than KEEP_ANSWERS (run by the clock). Does not commit."""
+    cutoff = (now or utcnow()) - KEEP_ANSWERS
+    result = db.session.execute(
+        delete(IdempotentRequest)
+        .where(IdempotentRequest.created_at < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult, result).rowcount  # a DELETE gives a CursorResult
 
 
 def route(

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from ..api.routing import prune_answers
 from ..auth import throttle
 from ..database import writing
 from ..extensions import db
@@ -58,12 +59,13 @@ def _send_mail(app: Flask) -> Counter:
 
 
 def housekeeping(app: Flask) -> None:
-    """Forget old outbox rows and old login attempts."""
+    """Forget old outbox rows, old login attempts and old Idempotency-Key answers."""
     with app.app_context():
         try:
             with writing():
                 outbox.prune()
                 throttle.prune()
+                prune_answers()
                 db.session.commit()
         finally:
             db.session.remove()
