@@ -213,3 +213,14 @@ def test_the_reset_mail_arrives_through_a_real_smtp_server(app, api, other_api, 
     done = api.client.post(link, data={"password": NEW, "confirm": NEW, "csrf_token": csrf})
     assert done.status_code == 302
     assert other_api.get("/api/me").status_code == 401
+
+
+def test_without_mail_the_patient_page_names_the_way_back(app, api, factory):
+    practitioner = factory.practitioner()
+    patient = factory.patient(practitioner)
+    api.login(practitioner)
+    page = api.client.get(f"/panel/patients/{patient.id}").get_data(as_text=True)
+    assert "a <strong>new invite link</strong> lets them choose a new password" in page
+    app.config["MAIL_URL"] = "smtp://127.0.0.1:2525"
+    page = api.client.get(f"/panel/patients/{patient.id}").get_data(as_text=True)
+    assert "lets them choose a new password" not in page
