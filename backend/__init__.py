@@ -65,6 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .auth import api as auth_api
     from .auth import views as auth_views
     from .checkins import api as checkins_api
+    from .clinic import views as clinic_views
     from .course import api as course_api
     from .homework import api as homework_api
     from .progress import api as progress_api
@@ -75,6 +76,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         api.bp,
         auth_api.bp,
         auth_views.bp,
+        clinic_views.bp,
         checkins_api.bp,
         homework_api.bp,
         progress_api.bp,

@@ -50,3 +50,17 @@ def practitioner_required(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def owner_required(view):
+    """For the owner's pages (the team, the clinic's settings): other practitioners and
+    patients get 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        if not (current_user.is_practitioner and current_user.is_owner):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper

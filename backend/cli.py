@@ -4,6 +4,7 @@ between serve [--demo]   migrate, seed, then run the web server and the clock to
                          (--demo: also a local push service for the demo patients' phones)
 between demo             seed the demo clinic and print how to log in
 between clock            the reminder scheduler (one process; the Procfile's clock)
+between clinic create    create a clinic and print its owner's one-time link
 between db upgrade       apply migrations and add the shipped library (the Procfile's release)
 between backup PATH      a consistent copy of the database and the instance's keys, online
 """
@@ -120,6 +121,10 @@ def serve_command(demo: bool, host: str, port: int, workers: int, push_port: int
         click.echo(f"Between at {public_url}")
         for note in notes:
             click.echo(f"  {note}")
+        if not demo:  # on a database with no clinic yet: the one-time setup link
+            from .clinic.cli import announce_setup_link
+
+            announce_setup_link()
         sys.stdout.flush()
         db.engine.dispose()  # the children open their own connections
         children["clock"] = serve.start([sys.executable, "-m", "backend.cli", "clock"], env)
@@ -186,7 +191,9 @@ def clock_command():
 
 
 def init_app(app: Flask) -> None:
-    for command in (demo_command, serve_command, clock_command, backup_command):
+    from .clinic.cli import clinic_cli
+
+    for command in (demo_command, serve_command, clock_command, backup_command, clinic_cli):
         app.cli.add_command(command)
     # Flask-Migrate's ``db`` group, with ``upgrade`` that also seeds (see prepare_database).
     migrate_group = app.cli.commands.get("db")

@@ -240,6 +240,7 @@ def seed_demo(today: date | None = None, seed: int = 42) -> dict:
         role=Role.PRACTITIONER,
         email=PRACTITIONER_EMAIL,
         display_name="Dr Sam Lee",
+        is_owner=True,  # runs the demo clinic: the team and settings pages are theirs
         password_hash=hash_password(DEMO_PASSWORD),
         timezone=TZ,
     )

@@ -4,7 +4,9 @@ Each area lists its routes as ``Row``s in ``tests/test_access_<area>.py`` (``ROW
 and runs ``check_row`` on each. For every row:
 - the allowed caller gets a success (a positive control: the path really reaches the object);
 - every other caller (anonymous, another patient of the same clinic, the patient's own
-  practitioner where the route is the patient's, a practitioner of another clinic) gets
+  practitioner where the route is the patient's, a practitioner of another clinic (who
+  owns that clinic), and for the owner's pages a practitioner of the clinic who is not its
+  owner) gets
   401/403/404 (or, for HTML pages, a redirect to log in), never sees the patient's data
   (a marker string planted in it), and changes nothing in the database.
 ``tests/test_access_matrix.py`` fails when a route of the app is in no ``ROWS``.
@@ -52,6 +54,7 @@ class World:
     other_patient: User
     other_clinic: Clinic
     other_practitioner: User
+    owner: User
     objects: dict = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> Any:  # world.checkin, world.assignment, ...
@@ -63,12 +66,15 @@ class World:
 
 def build_world(factory) -> World:
     clinic = factory.clinic(name="Clinic A")
-    practitioner = factory.practitioner(clinic)
+    practitioner = factory.practitioner(clinic)  # leads the victim; not the owner
     victim = factory.patient(practitioner, display_name=f"Victim {SECRET}")
     other_patient = factory.patient(practitioner)
     other_clinic = factory.clinic(name="Clinic B")
-    other_practitioner = factory.practitioner(other_clinic)
-    world = World(clinic, practitioner, victim, other_patient, other_clinic, other_practitioner)
+    other_practitioner = factory.practitioner(other_clinic, is_owner=True)
+    owner = factory.practitioner(clinic, is_owner=True)
+    world = World(
+        clinic, practitioner, victim, other_patient, other_clinic, other_practitioner, owner
+    )
 
     objects = world.objects
     objects["exercise"] = factory.exercise(clinic, name=f"Clinic stretch {SECRET}")
@@ -147,7 +153,9 @@ class Row:
     method: str
     rule: str
     path: Callable[[World], str]
-    allowed: str  # "victim" (the patient themself) or "practitioner" (their clinic)
+    # "victim" (the patient themself), "practitioner" (their clinic) or "owner" (the
+    # clinic's owner: the team and the settings)
+    allowed: str
     json: Callable[[World], dict] | None = None
     form: Callable[[World], dict] | None = None
     ok: tuple[int, ...] = (200, 201, 204, 302, 303)
@@ -204,7 +212,15 @@ def check_row(row: Row, world: World, make_api) -> None:
         callers["own_practitioner"] = world.practitioner
     else:
         callers["the_patient_themself"] = world.victim
-    owner_role = world.victim.role if row.allowed == "victim" else world.practitioner.role
+    if row.allowed == "owner":
+        callers["practitioner_not_owner"] = world.practitioner
+    owner = {"victim": world.victim, "practitioner": world.practitioner, "owner": world.owner}[
+        row.allowed
+    ]
+
+    def same_kind(user) -> bool:  # may use the route on their own data
+        return user.role is owner.role and (row.allowed != "owner" or user.is_owner)
+
     for name, user in callers.items():
         api = make_api()
         token = None
@@ -215,7 +231,7 @@ def check_row(row: Row, world: World, make_api) -> None:
         before = snapshot()
         response = _send(api, row, world, token)
         assert SECRET not in response.get_data(as_text=True), f"{row} as {name} leaked data"
-        if row.own and user is not None and user.role is owner_role:
+        if row.own and user is not None and same_kind(user):
             assert response.status_code in row.ok, f"{row} as {name}: {response.status_code}"
             continue  # acted on their own data, which is theirs to change
         assert _is_refusal(response, html), (
@@ -224,7 +240,6 @@ def check_row(row: Row, world: World, make_api) -> None:
         assert snapshot() == before, f"{row} as {name} changed the database"
     # The positive control: the allowed caller reaches the very same object.
     api = make_api()
-    owner = world.victim if row.allowed == "victim" else world.practitioner
     api.login(owner)
     token = _token_for(api, owner) if row.form is not None else None
     response = _send(api, row, world, token)

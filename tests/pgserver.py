@@ -38,6 +38,49 @@ def server_bin() -> Path:
     return Path(newest).parent
 
 
+def as_server_user() -> list[str]:
+    """The command prefix that runs PostgreSQL's programs: as root, as the postgres user."""
+    if os.geteuid() != 0:
+        return []
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError as exc:
+        raise PostgresNotAvailable(
+            "Running as root, and there is no `postgres` user to run the private "
+            "PostgreSQL as (Debian's postgresql package creates it)."
+        ) from exc
+    return ["runuser", "-u", "postgres", "--"]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_orphans(bin_dir: Path, prefix: list[str]) -> None:
+    """Stop and remove servers left by a test run that was killed (its owner is gone)."""
+    for folder in Path(tempfile.gettempdir()).glob("between-pg-*"):
+        try:
+            owner = int((folder / "owner").read_text())
+        except (OSError, ValueError):
+            continue  # being set up by a run right now, or not ours
+        if _alive(owner):
+            continue
+        if (folder / "data" / "postmaster.pid").exists():
+            subprocess.run(
+                [*prefix, str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate"]
+                + ["-w", "stop"],
+                capture_output=True,
+                timeout=60,
+            )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -49,21 +92,16 @@ class PrivatePostgres:
 
     def __init__(self) -> None:
         self.bin = server_bin()
+        self.prefix = as_server_user()
+        sweep_orphans(self.bin, self.prefix)
         self.folder = Path(tempfile.mkdtemp(prefix="between-pg-"))
+        if self.prefix:
+            user = pwd.getpwnam("postgres")
+            os.chown(self.folder, user.pw_uid, user.pw_gid)
+        (self.folder / "owner").write_text(str(os.getpid()))
         self.data = self.folder / "data"
         self.log = self.folder / "server.log"
         self.port = 0
-        self.prefix: list[str] = []
-        if os.geteuid() == 0:
-            try:
-                user = pwd.getpwnam("postgres")
-            except KeyError as exc:
-                raise PostgresNotAvailable(
-                    "Running as root, and there is no `postgres` user to run the private "
-                    "PostgreSQL as (Debian's postgresql package creates it)."
-                ) from exc
-            os.chown(self.folder, user.pw_uid, user.pw_gid)
-            self.prefix = ["runuser", "-u", "postgres", "--"]
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(

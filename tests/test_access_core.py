@@ -74,6 +74,8 @@ PUBLIC = {
     "/login/code",
     # Owner-only, on a colleague (not a patient): tested in test_two_factor.py.
     "/account/two-factor/reset/<int:user_id>",
+    "/setup/<token>",  # tested in test_clinic.py
+    "/join/<token>",
     "/",
     "/app/",
     "/app/<path:path>",

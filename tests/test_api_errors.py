@@ -180,6 +180,76 @@ def test_openapi_document_describes_every_api_route(api, app):
     assert any(p["name"] == "Idempotency-Key" and p["required"] for p in checkin["parameters"])
 
 
+def test_openapi_document_says_what_each_route_answers(api):
+    doc = api.get("/api/openapi.json").get_json()
+    for path, operations in doc["paths"].items():
+        for method, op in operations.items():
+            success = [code for code in op["responses"] if code.startswith("2")]
+            assert len(success) == 1, (path, method)
+            answer = op["responses"][success[0]]
+            # 204 has no body; every other answer says what its body is.
+            assert ("content" in answer) is (success[0] != "204"), (path, method)
+    for path, method in [
+        ("/api/auth/logout", "post"),
+        ("/api/me", "delete"),
+        ("/api/push/subscriptions", "delete"),
+    ]:
+        assert list(doc["paths"][path][method]["responses"]) == ["204", "4XX"]
+    for path, model in [("/api/today", "TodayOut"), ("/api/progress", "ProgressOut")]:
+        schema = doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+        assert schema["schema"]["$ref"] == f"#/components/schemas/{model}"
+    csv = doc["paths"]["/api/export.csv"]["get"]["responses"]["200"]["content"]
+    assert list(csv) == ["text/csv"]
+
+
+def test_openapi_parameters_have_their_real_types(api):
+    doc = api.get("/api/openapi.json").get_json()
+    params = {p["name"]: p for p in doc["paths"]["/api/checkins"]["get"]["parameters"]}
+    assert params["limit"]["schema"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 1000,
+        "default": 100,
+        "title": "Limit",
+    }
+    assert params["since"]["schema"]["type"] == "string"
+    assert params["since"]["schema"]["format"] == "date"
+    assert not params["since"]["required"]
+    one = doc["paths"]["/api/checkins/{checkin_id}"]["get"]["parameters"]
+    assert one[0]["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+
+
+def test_a_json_answer_without_a_declared_model_is_refused_when_declared():
+    from flask import Blueprint
+
+    from backend.api import route
+
+    with pytest.raises(TypeError):
+        route(Blueprint("x", __name__), "/x", status=200)
+
+
+def test_a_boolean_is_no_integer_in_any_json_body(patient_api):
+    """JSON bodies are read by their JSON types, as the OpenAPI document declares them."""
+    response = patient_api.put(
+        "/api/reminders/preferences",
+        json={
+            "timezone": "Europe/London",
+            "days": [True, 2],
+            "checkin_enabled": True,
+            "checkin_time": "20:00",
+            "homework_enabled": True,
+            "homework_times": ["09:00"],
+            "sitting_breaks_enabled": False,
+            "sitting_start": "09:00",
+            "sitting_end": "17:00",
+            "sitting_interval_minutes": 60,
+            "appointment_enabled": True,
+        },
+    )
+    assert_error_shape(response, 422, "invalid")
+    assert "days.0" in response.get_json()["error"]["fields"]
+
+
 def test_validation_errors_name_each_field(patient_api):
     response = patient_api.post("/api/checkins", json={"leg_pain": 12}, key=new_key())
     assert_error_shape(response, 422, "invalid")

@@ -110,11 +110,12 @@ def test_a_server_that_refuses_for_now_is_tried_again_and_delivers_once(app, inb
     assert send_due(app, now)["retry"] == 1
     waiting = row(message_id)
     assert waiting.status == "pending" and answer[:3] in waiting.last_error
-    assert timedelta(seconds=59) <= waiting.next_attempt_at - now <= timedelta(seconds=62)
+    # A minute from the answer (the sender's clock moves on while it talks to the server).
+    assert timedelta(seconds=60) <= waiting.next_attempt_at - now <= timedelta(seconds=70)
     assert send_due(app, now + timedelta(seconds=30)) == Counter()  # not before its time
     assert inbox.received == []
 
-    assert send_due(app, now + timedelta(seconds=61))["sent"] == 1
+    assert send_due(app, waiting.next_attempt_at)["sent"] == 1
     assert len(inbox.to("lee@example.test")) == 1
     assert row(message_id).status == "sent" and row(message_id).attempts == 2
 

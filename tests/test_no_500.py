@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import text
 
 from backend.auth.service import create_invite, create_reset
+from backend.clinic.service import new_setup_link
 from backend.extensions import db
 from backend.reminders import api as reminders_api
 from tests.access import BOOKKEEPING, World, build_world
@@ -86,7 +87,7 @@ HOSTILE_SEGMENTS = [
     "NaN",
     *HOSTILE_IDS,
 ]
-QUERY_NAMES = ["page", "q", "before", "patient", "next", "since", "limit"]
+QUERY_NAMES = ["page", "q", "before", "patient", "next", "since", "limit", "who"]
 
 
 @dataclass
@@ -345,6 +346,60 @@ def fresh_invite(world) -> str:
     return token
 
 
+def fresh_join(world) -> str:
+    """A new open invite for ``world.joiner`` (a practitioner invited to the team)."""
+    token = create_invite(world.joiner, world.owner)
+    db.session.commit()
+    return token
+
+
+def fresh_setup() -> str:
+    """A new first-run setup link (an accepted case uses one up, and every other)."""
+    token = new_setup_link()
+    db.session.commit()
+    return token
+
+
+def setup_form() -> dict:
+    return {
+        "clinic_name": "Harbour Physio",
+        "country": "FR",
+        "timezone": "Europe/Paris",
+        "owner_name": "Ana Roux",
+        "email": f"owner{next(_n)}@example.test",
+        "password": "a long new password",
+        "confirm": "a long new password",
+    }
+
+
+def clinic_settings() -> dict:
+    return {
+        "name": "Clinic A",
+        "country": "GB",
+        "timezone": "Europe/London",
+        "emergency_number": "999",
+        "same_day_advice": "See a GP today.",
+        "escalation_hours": "4",
+        "retention_years": "8",
+        "two_factor_required": "1",
+        "checkin_enabled": "1",
+        "checkin_time": "20:00",
+        "homework_enabled": "1",
+        "homework_time": "09:00",
+        "sitting_breaks_enabled": "1",
+        "appointment_enabled": "1",
+        "quiet_start": "22:00",
+        "quiet_end": "07:00",
+    }
+
+
+def _on_fresh(path: str, fresh: Callable[[], str], cases) -> Callable:
+    """Each case of ``cases`` sent to ``path`` with a fresh token (an accepted one is used up)."""
+    return lambda w: (
+        Case(c.caller, c.method, path.format(fresh()), c.what, form=c.form) for c in cases(w)
+    )
+
+
 QUESTIONNAIRE = {
     "timepoint": "mid",
     "item-leg_pain": "3",
@@ -361,6 +416,48 @@ def patient_path(suffix=""):
 
 # In this order: the panel's forms first, so that the pages after them show what was saved.
 SPECS = [
+    Spec(
+        "POST",
+        "/panel/clinic",
+        "owner",
+        form_cases("owner", "POST", "/panel/clinic", clinic_settings),
+    ),
+    Spec(
+        "POST",
+        "/panel/team",
+        "owner",
+        form_cases(
+            "owner",
+            "POST",
+            "/panel/team",
+            lambda: {"display_name": "Kim Park", "email": f"kim{next(_n)}@example.test"},
+        ),
+    ),
+    Spec(
+        "POST",
+        "/panel/team/<int:user_id>/invite",
+        "owner",
+        lambda w: chain(
+            form_cases("owner", "POST", f"/panel/team/{w.joiner.id}/invite", dict),
+            id_cases("owner", "POST", "/panel/team/{}/invite"),
+        )(w),
+    ),
+    Spec(
+        "POST",
+        "/panel/patients/<int:patient_id>/lead",
+        "practitioner",
+        lambda w: chain(
+            form_cases(
+                "practitioner",
+                "POST",
+                patient_path("/lead"),
+                lambda: {"practitioner_id": str(w.practitioner.id)},
+            ),
+            id_cases("practitioner", "POST", "/panel/patients/{}/lead"),
+        )(w),
+    ),
+    Spec("GET", "/panel/team", "owner", query_cases("owner", "/panel/team", ["q"])),
+    Spec("GET", "/panel/clinic", "owner", query_cases("owner", "/panel/clinic", ["q"])),
     Spec(
         "POST",
         "/panel/exercises",
@@ -773,6 +870,64 @@ SPECS = [
             ),
         )(w),
     ),
+    Spec(
+        "GET",
+        "/setup/<token>",
+        "anonymous",
+        lambda w: chain(
+            query_cases("anonymous", f"/setup/{fresh_setup()}", ["q"]),
+            segment_cases("anonymous", "GET", "/setup/{segment}"),
+        )(w),
+    ),
+    Spec(
+        "POST",
+        "/setup/<token>",
+        "anonymous",
+        chain(
+            _on_fresh(
+                "/setup/{}",
+                fresh_setup,
+                form_cases("anonymous", "POST", "/setup/unused", setup_form),
+            ),
+            segment_cases("anonymous", "POST", "/setup/{segment}", form=setup_form()),
+        ),
+    ),
+    Spec(
+        "GET",
+        "/join/<token>",
+        "anonymous",
+        lambda w: chain(
+            query_cases("anonymous", f"/join/{fresh_join(w)}", ["q"]),
+            segment_cases("anonymous", "GET", "/join/{segment}"),
+        )(w),
+    ),
+    Spec(
+        "POST",
+        "/join/<token>",
+        "anonymous",
+        lambda w: chain(
+            _on_fresh(
+                "/join/{}",
+                lambda: fresh_join(w),
+                form_cases(
+                    "anonymous",
+                    "POST",
+                    "/join/unused",
+                    lambda: {
+                        "display_name": "Kim Park",
+                        "password": "a long new password",
+                        "confirm": "a long new password",
+                    },
+                ),
+            ),
+            segment_cases(
+                "anonymous",
+                "POST",
+                "/join/{segment}",
+                form={"password": "a long new password", "confirm": "a long new password"},
+            ),
+        )(w),
+    ),
     Spec("GET", "/forgot", "anonymous", query_cases("anonymous", "/forgot", ["q"])),
     Spec(
         "POST",
@@ -908,7 +1063,18 @@ SPECS = [
         "anonymous",
         segment_cases("anonymous", "GET", "/static/{segment}"),
     ),
-    # Last: these log their caller out ("0" deactivates the patient).
+    # Last: these log their caller out ("0" deactivates the patient or practitioner).
+    Spec(
+        "POST",
+        "/panel/team/<int:user_id>/active",
+        "owner",
+        lambda w: chain(
+            form_cases(
+                "owner", "POST", f"/panel/team/{w.joiner.id}/active", lambda: {"active": "1"}
+            ),
+            id_cases("owner", "POST", "/panel/team/{}/active"),
+        )(w),
+    ),
     Spec(
         "POST",
         "/panel/patients/<int:patient_id>/active",
@@ -959,6 +1125,7 @@ class Callers:
         self.apis, self.tokens = {}, {}
         for caller, user in (
             ("practitioner", world.practitioner),
+            ("owner", world.owner),
             ("patient", world.victim),
             ("leaving_patient", world.other_patient),
             ("leaving_practitioner", world.colleague),
@@ -1017,6 +1184,7 @@ def test_no_input_gives_a_500(app, factory, no_push):
     world = build_world(factory)
     world.objects["newcomer"] = factory.patient(world.practitioner)  # accepts invites
     world.objects["colleague"] = factory.practitioner(world.clinic)  # logs out at the end
+    world.objects["joiner"] = factory.practitioner(world.clinic, password_hash=None)  # joins
     callers = Callers(app, world)
     failures, count, started = [], 0, time.monotonic()
     for spec in SPECS:

@@ -34,7 +34,7 @@ def test_a_tick_queues_what_is_due_and_sends_it(app, factory):
         db.session.commit()
         result = clock.tick(app)
         assert result["queued"] == 1 and result["sent"] == 1
-        assert [p["tag"] for p in service.payloads(phone)] == ["checkin"]
+        assert [outbox.kind_of(p["tag"]) for p in service.payloads(phone)] == ["checkin"]
         assert clock.tick(app)["queued"] == 0  # the next minute adds nothing twice
     db.session.rollback()
     assert db.session.scalar(db.select(OutboxMessage.status)) == "sent"
@@ -48,6 +48,10 @@ def test_the_minute_job_coalesces_and_never_overlaps(app):
     assert reminders.misfire_grace_time == 120
     assert reminders.args == (app,)
     assert "second='0'" in str(reminders.trigger)
+    # Between ticks, every 10 s, a dead clock's batch (its 30 s lease lapsed) is taken over.
+    take_over = jobs["take-over"]
+    assert take_over.coalesce is True and take_over.max_instances == 1
+    assert "second='10,20,30,40,50'" in str(take_over.trigger)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")

@@ -60,8 +60,8 @@ def load_user(user_id: str) -> User | None:
         return None
     now = utcnow().timestamp()
     login_at = session.get("login_at")
-    if not isinstance(login_at, int | float):  # a session from the remember-me cookie
-        login_at = user.last_login_at.timestamp() if user.last_login_at else 0
+    if not isinstance(login_at, int | float):  # from the remember-me cookie, or a new account
+        login_at = (user.last_login_at or user.created_at).timestamp()
     seen_at = session.get("seen_at", now)
     if now - login_at > SESSION_MAX_AGE.total_seconds() or (
         user.is_practitioner
@@ -366,7 +366,9 @@ def invite_url(token: str) -> str:
     return f"{current_app.config['PUBLIC_URL']}/invite/{token}"
 
 
-def open_invite(token: str) -> Invite:
+def open_invite(token: str, role: Role = Role.PATIENT) -> Invite:
+    """The open invite of an account of ``role`` (patients' and practitioners' links are
+    opened on different pages), or InviteInvalid."""
     invite = db.session.scalar(select(Invite).filter_by(token_hash=_token_hash(token)))
     if (
         invite is None
@@ -374,19 +376,19 @@ def open_invite(token: str) -> Invite:
         or invite.revoked_at
         or invite.expires_at <= utcnow()
         or not invite.patient.active
-        or invite.patient.role is not Role.PATIENT
+        or invite.patient.role is not role
     ):
         raise InviteInvalid()
     return invite
 
 
-def accept_invite(token: str, password: str) -> User:
-    """Set the patient's password, use up the invite and log them in. Commits."""
+def accept_invite(token: str, password: str, role: Role = Role.PATIENT) -> User:
+    """Set the account's password, use up the invite and log them in. Commits."""
     db.session.commit()
     with reading():
-        new_hash = new_password_hash(open_invite(token).patient, password)
+        new_hash = new_password_hash(open_invite(token, role).patient, password)
         db.session.commit()
-    invite = open_invite(token)  # again, inside the write: an invite works once
+    invite = open_invite(token, role)  # again, inside the write: an invite works once
     set_password(invite.patient, new_hash)
     invite.used_at = utcnow()
     audit.record_by(invite.patient, "invite.accept", invite.patient)

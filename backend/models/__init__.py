@@ -1,7 +1,16 @@
 """All tables, by capability. Import models from here."""
 
 from ._types import UTCDateTime, utcnow
-from .accounts import Clinic, Invite, LoginAttempt, PasswordReset, RecoveryCode, Role, User
+from .accounts import (
+    Clinic,
+    Invite,
+    LoginAttempt,
+    PasswordReset,
+    RecoveryCode,
+    Role,
+    SetupLink,
+    User,
+)
 from .audit import AuditEvent, IdempotentRequest
 from .checkins import LOCATIONS, RED_FLAGS, SENSATIONS, SIDES, Alert, AlertKind, CheckIn
 from .course import Appointment, AppointmentStatus, Course, Questionnaire, QuestionnaireResponse
@@ -18,6 +27,7 @@ __all__ = [
     "PasswordReset",
     "RecoveryCode",
     "Role",
+    "SetupLink",
     "User",
     "AuditEvent",
     "IdempotentRequest",

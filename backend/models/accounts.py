@@ -6,11 +6,14 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, Index, String
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..clinic.countries import DEFAULT_COUNTRY, country
 from ..extensions import Model
 from ._types import UTCDateTime, utcnow
+
+_HOME = country(DEFAULT_COUNTRY)
 
 
 class Role(str, enum.Enum):
@@ -23,18 +26,20 @@ class Clinic(Model):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     # ISO 3166 country: it picks the emergency and same-day numbers the patient app shows.
-    country: Mapped[str] = mapped_column(String(2), default="GB")
-    # What the patient app tells a patient to do; defaults come from the country.
-    emergency_number: Mapped[str] = mapped_column(String(20), default="999")
-    same_day_advice: Mapped[str] = mapped_column(
-        String(300), default="See a GP today, or call NHS 111."
-    )
+    country: Mapped[str] = mapped_column(String(2), default=DEFAULT_COUNTRY)
+    # What the patient app tells a patient to do; defaults come from the country
+    # (backend/clinic/countries.py).
+    emergency_number: Mapped[str] = mapped_column(String(20), default=_HOME.emergency_number)
+    same_day_advice: Mapped[str] = mapped_column(String(300), default=_HOME.same_day_advice)
     # Red flags nobody acknowledged within this many hours go to the clinic's owner.
     escalation_hours: Mapped[int] = mapped_column(default=4)
     # How long the clinic keeps a closed patient's record before the owner may erase it.
     retention_years: Mapped[int] = mapped_column(default=8)
     # Practitioners must use a second factor (TOTP) to log in.
     two_factor_required: Mapped[bool] = mapped_column(default=False)
+    # The reminder settings a new patient starts with, where the clinic changed the shipped
+    # ones (backend/reminders/defaults.py); None: the shipped ones.
+    reminder_defaults: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="clinic", foreign_keys="User.clinic_id")
@@ -113,6 +118,18 @@ class Invite(Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     patient: Mapped[User] = relationship(foreign_keys=[patient_id])
+
+
+class SetupLink(Model):
+    """A one-time link, printed by ``between serve`` on an empty database, where the first
+    clinic's owner sets the clinic up. Valid once, for an hour; only a hash is stored."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id", ondelete="SET NULL"))
 
 
 class LoginAttempt(Model):

@@ -30,20 +30,20 @@ class ReminderPreference(Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
     )
-    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    checkin_enabled: Mapped[bool] = mapped_column(default=True)
-    checkin_time: Mapped[time] = mapped_column(default=time(20, 0))
+    # No column defaults: a new row's values come from one home, the clinic's defaults
+    # (``backend/reminders/defaults.py``); a None quiet hour means "no quiet hours".
+    timezone: Mapped[str] = mapped_column(String(64))
+    checkin_enabled: Mapped[bool] = mapped_column()
+    checkin_time: Mapped[time] = mapped_column()
     # ISO weekdays 1 (Monday) to 7 on which reminders are wanted.
-    days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1, 2, 3, 4, 5, 6, 7])
-    homework_enabled: Mapped[bool] = mapped_column(default=True)
-    homework_times: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["09:00"])
-    sitting_breaks_enabled: Mapped[bool] = mapped_column(default=False)
-    sitting_start: Mapped[time] = mapped_column(default=time(9, 0))
-    sitting_end: Mapped[time] = mapped_column(default=time(17, 0))
-    sitting_interval_minutes: Mapped[int] = mapped_column(default=45)
-    appointment_enabled: Mapped[bool] = mapped_column(default=True)
-    # No column default: SQLAlchemy would fill it in for an explicit None ("no quiet
-    # hours"). New rows get 22:00-07:00 from ``reminders.outbox.default_preferences``.
+    days: Mapped[list[int]] = mapped_column(JSON)
+    homework_enabled: Mapped[bool] = mapped_column()
+    homework_times: Mapped[list[str]] = mapped_column(JSON)
+    sitting_breaks_enabled: Mapped[bool] = mapped_column()
+    sitting_start: Mapped[time] = mapped_column()
+    sitting_end: Mapped[time] = mapped_column()
+    sitting_interval_minutes: Mapped[int] = mapped_column()
+    appointment_enabled: Mapped[bool] = mapped_column()
     quiet_start: Mapped[time | None] = mapped_column()
     quiet_end: Mapped[time | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -24,5 +24,6 @@ from . import (  # noqa: E402,F401  (registers the routes)
     homework,
     invites,
     questionnaires,
+    team,
     views,
 )

@@ -6,11 +6,15 @@ A bad value raises ``FormError`` with a message per field; the blueprint turns i
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 
 from flask import request
 
+from ..auth.service import normalize_email
 from ..database import has_nul
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class FormError(Exception):
@@ -36,6 +40,17 @@ class Form:
             self.errors[label] = "must not contain a NUL character"
             return ""  # the database cannot even compare it: no check may query with it
         return value
+
+    def email(self, name: str, label: str, required: bool = True) -> str:
+        """An email address, lower-cased (as every account's is stored)."""
+        value = normalize_email(self.text(name, label, 254, required=required))
+        if value and label not in self.errors and not EMAIL.match(value):
+            self.errors[label] = "does not look like an email address"
+        return value
+
+    def flag(self, name: str) -> bool:
+        """A checkbox: ticked when sent with any value."""
+        return bool(self.data.get(name))
 
     def _parsed(self, name: str, label: str, required: bool, parse, problem: str):
         """The field read by ``parse`` (None when empty); ``problem`` when it cannot be."""

@@ -6,8 +6,6 @@ validates the whole form (``Form``: a 422 page listing what to fix, nothing save
 an audit event and commits once.
 """
 
-import re
-
 import segno
 from flask import flash, render_template
 from flask_login import current_user
@@ -16,25 +14,30 @@ from sqlalchemy import select
 
 from .. import audit
 from ..access import patient_or_404, practitioner_required
-from ..auth.service import create_invite, invite_url, normalize_email
+from ..auth.service import create_invite, invite_url
+from ..clinic.service import join_url, send_invite
 from ..extensions import db
 from ..models import Invite, Role, User, utcnow
 from . import bp
 from .forms import Form, FormError
 from .views import patient_page
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
 
 def _qr(url: str) -> Markup:
     return Markup(segno.make(url, error="m").svg_inline(scale=4, title="Invite link QR code"))
 
 
-def _show_invite(patient: User, token: str, created: bool):
-    """The link and its QR code, shown once: only the token's hash is stored."""
-    url = invite_url(token)
+def show_invite(person: User, token: str, created: bool, emailed: bool):
+    """The link and its QR code (a patient's or a practitioner's), shown once: only the
+    token's hash is stored. Says whether it was also emailed."""
+    url = join_url(token) if person.is_practitioner else invite_url(token)
     return render_template(
-        "panel/invite_created.html", patient=patient, url=url, qr=_qr(url), created=created
+        "panel/invite_created.html",
+        person=person,
+        url=url,
+        qr=_qr(url),
+        created=created,
+        emailed=emailed,
     )
 
 
@@ -50,9 +53,8 @@ def invite_patient():
     """Create the patient's account (no password yet) and an invite link for them."""
     form = Form()
     name = form.text("display_name", "Name", 120, required=True)
-    email = normalize_email(form.text("email", "Email", 254, required=True))
+    email = form.email("email", "Email")
     if email:
-        form.check(bool(EMAIL.match(email)), "Email", "does not look like an email address")
         form.check(
             db.session.scalar(select(User.id).where(User.email == email)) is None,
             "Email",
@@ -70,9 +72,10 @@ def invite_patient():
     db.session.add(patient)
     db.session.flush()
     token = create_invite(patient, current_user)
-    audit.record("patient.invite", patient, target=f"patient:{patient.id}")
+    emailed = send_invite(patient, current_user, token)
+    audit.record("patient.invite", patient, target=f"patient:{patient.id}", emailed=emailed)
     db.session.commit()
-    return _show_invite(patient, token, created=True), 201
+    return show_invite(patient, token, created=True, emailed=emailed), 201
 
 
 @bp.post("/patients/<int:patient_id>/invite")
@@ -83,9 +86,10 @@ def resend_invite(patient_id: int):
     if not patient.active:
         raise FormError({"Patient": "is deactivated; reactivate them first"})
     token = create_invite(patient, current_user)
-    audit.record("patient.invite_resend", patient, target=f"patient:{patient.id}")
+    emailed = send_invite(patient, current_user, token)
+    audit.record("patient.invite_resend", patient, target=f"patient:{patient.id}", emailed=emailed)
     db.session.commit()
-    return _show_invite(patient, token, created=False)
+    return show_invite(patient, token, created=False, emailed=emailed)
 
 
 @bp.post("/patients/<int:patient_id>/invite/revoke")

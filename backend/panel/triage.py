@@ -87,10 +87,17 @@ def search_filter(query: str):
 
 
 def patients_needing_attention(
-    clinic_id: int, today: date, query: str = "", tz_name: str = "UTC"
+    clinic_id: int,
+    today: date,
+    query: str = "",
+    tz_name: str = "UTC",
+    lead_id: int | None = None,
 ) -> list[Row]:
-    """The clinic's patients, most in need of attention first, each with why."""
+    """The clinic's patients (or those ``lead_id`` leads), most in need of attention first,
+    each with why."""
     in_clinic = [User.clinic_id == clinic_id, User.role == Role.PATIENT]
+    if lead_id is not None:
+        in_clinic.append(User.practitioner_id == lead_id)
     if query.strip():
         in_clinic.append(search_filter(query))
     # First and last check-in day and the current course's start, per patient. Correlated

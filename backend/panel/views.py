@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from .. import audit
 from ..access import patient_or_404, practitioner_required
+from ..clinic.service import team as clinic_team
 from ..course.service import course_progress, current_course
 from ..database import record_id
 from ..extensions import db, login_manager
@@ -74,14 +75,22 @@ def bad_token(error: CSRFError):
 def index():
     query = request.args.get("q", "")[:100]
     number = request.args.get("page", 1, type=record_id)
+    # "Mine" (the patients I lead) unless asked for everyone in the clinic.
+    everyone = request.args.get("who") == "all"
     rows = triage.patients_needing_attention(
-        current_user.clinic_id, clinic_today(), query, current_user.clinic.timezone
+        current_user.clinic_id,
+        clinic_today(),
+        query,
+        current_user.clinic.timezone,
+        lead_id=None if everyone else current_user.id,
     )
     # Pages of the ordered list: whoever needs attention is on the first.
     pages = max(1, -(-len(rows) // LIST_PAGE))
     number = min(number, pages)
     shown = rows[(number - 1) * LIST_PAGE : number * LIST_PAGE]
-    audit.record("patients.list", target="clinic", query=query, count=len(shown))
+    audit.record(
+        "patients.list", target="clinic" if everyone else "mine", query=query, count=len(shown)
+    )
     # Render before committing: a commit expires the loaded rows, and reloading them one by
     # one would cost a query per patient.
     html = render_template(
@@ -93,9 +102,23 @@ def index():
         page=number,
         pages=pages,
         first=(number - 1) * LIST_PAGE + 1,
+        everyone=everyone,
+        who="all" if everyone else None,
+        leads=_practitioner_names() if everyone else {},
     )
     db.session.commit()
     return html
+
+
+def _practitioner_names() -> dict[int, str]:
+    """The clinic's practitioners by id (one query), to name each patient's lead; a lead who
+    left is marked, so that their patients can be handed on."""
+    rows = db.session.execute(
+        select(User.id, User.display_name, User.active).where(
+            User.clinic_id == current_user.clinic_id, User.role == Role.PRACTITIONER
+        )
+    ).all()
+    return {i: name if active else f"{name} (deactivated)" for i, name, active in rows}
 
 
 @bp.get("/patients/<int:patient_id>")
@@ -144,6 +167,11 @@ def patient(patient_id: int):
         progress=course_progress(patient),
         library=library,
         invite=invite,
+        team=[
+            m
+            for m in clinic_team(current_user.clinic_id)
+            if m.active or m.id == patient.practitioner_id
+        ],
         now=utcnow(),
         tz=current_user.clinic.timezone,
     )

@@ -11,11 +11,13 @@ push (tests/perf/bench_push.py measures both).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
+import queue
 import threading
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -177,6 +179,61 @@ class Sender:
             return list(await asyncio.gather(*(self._send(push) for push in pushes)))
 
         return self._run(every())
+
+    def answers(
+        self, pushes: list[Push], window: int | None = None
+    ) -> Iterator[list[tuple[int, Outcome]]]:
+        """Send every push and yield answers as they arrive: each time, all that came in
+        since the last (index into ``pushes``, outcome), for the caller to record.
+
+        At most ``window`` pushes (default: ``workers``) are out and not yet recorded: a
+        push's place is given to the next one only when the caller asks for more answers,
+        having recorded these. A sender killed at any moment has thus sent at most
+        ``window`` pushes that its records do not show.
+        """
+        arrived: queue.SimpleQueue[tuple[int, Outcome]] = queue.SimpleQueue()
+        ready = threading.Event()
+        places: list[asyncio.Semaphore] = []
+
+        async def one(index: int, push: Push) -> None:
+            await places[0].acquire()
+            try:
+                outcome = await self._send(push)
+            except Exception as exc:  # never leave the caller waiting for an answer
+                log.exception("push to %s failed unexpectedly", origin_of(push.endpoint))
+                outcome = Outcome("retry", detail=f"{type(exc).__name__} while sending")
+            arrived.put((index, outcome))
+
+        async def every() -> None:
+            places.append(asyncio.Semaphore(window or self.workers))
+            ready.set()
+            await asyncio.gather(*(one(i, push) for i, push in enumerate(pushes)))
+
+        done = asyncio.run_coroutine_threadsafe(every(), self._loop)
+        finished = False
+        try:
+            remaining = len(pushes)
+            while remaining:
+                batch = [arrived.get()]
+                while True:
+                    try:
+                        batch.append(arrived.get_nowait())
+                    except queue.Empty:
+                        break
+                remaining -= len(batch)
+                yield batch
+                # The caller has recorded this batch: as many new pushes may go out.
+                ready.wait()
+                for _ in batch:
+                    self._loop.call_soon_threadsafe(places[0].release)
+            finished = True
+        finally:
+            if not finished:  # the caller could not record: send nothing more
+                done.cancel()
+            try:
+                done.result()
+            except concurrent.futures.CancelledError:
+                pass
 
     async def _send(self, push: Push) -> Outcome:
         headers = {

@@ -21,6 +21,7 @@ import base64
 import json
 import re
 import secrets
+import sys
 import threading
 import time
 from collections import defaultdict, deque
@@ -79,6 +80,7 @@ class Received:
     payload: dict | bytes | None
     headers: dict
     claims: dict
+    at: float = field(default_factory=time.time)  # when it arrived (seconds since the epoch)
 
 
 @dataclass
@@ -101,6 +103,7 @@ class StandIn:
         self.received: dict[str, list[Received]] = defaultdict(list)
         self.refused: list[tuple[int, str]] = []  # (status, why) for requests we rejected
         self.count = 0
+        self.in_flight = 0  # pushes taken in but not yet answered
         self._script: dict[str, deque[Answer]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", port), _handler_for(self))
@@ -243,6 +246,11 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256  # senders open dozens of connections at once
     daemon_threads = True
 
+    def handle_error(self, request, client_address):
+        # A sender that died (or timed out) mid-push closed its end: not our error.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 def _handler_for(service: StandIn):
     class Handler(BaseHTTPRequestHandler):
@@ -269,11 +277,17 @@ def _handler_for(service: StandIn):
             if not self.path.startswith("/push/"):
                 return self._reply(404)
             headers = {name.lower(): value for name, value in self.headers.items()}
-            answer = service.handle(self.path[len("/push/") :], headers, body)
-            delay = answer.delay or service.latency
-            if delay:
-                time.sleep(delay)
-            self._reply(answer.status, answer.headers)
+            with service._lock:
+                service.in_flight += 1
+            try:
+                answer = service.handle(self.path[len("/push/") :], headers, body)
+                delay = answer.delay or service.latency
+                if delay:
+                    time.sleep(delay)
+                self._reply(answer.status, answer.headers)
+            finally:
+                with service._lock:
+                    service.in_flight -= 1
 
         def do_GET(self):
             if self.path == "/stats":

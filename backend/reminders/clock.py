@@ -1,7 +1,8 @@
 """The clock process: one per deployment (``between clock``), never inside a web worker.
 
 Each minute it writes due reminders into the outbox, sends what is due, then sends the
-mail queue (``backend.mail.sending``). Running two clocks by mistake, or restarting one,
+mail queue (``backend.mail.sending``); every 10 s between ticks it sends what became due
+again (retries, a dead clock's batch). Running two clocks by mistake, or restarting one,
 neither loses nor doubles a reminder or a mail: occurrence keys and claims with a lease
 take care of that (see ``backend.claims``).
 """
@@ -12,6 +13,7 @@ import logging
 import os
 import signal
 import socket
+import threading
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -30,6 +32,11 @@ log = logging.getLogger(__name__)
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 120}
 
 
+# One sender at a time in this process: the minute's tick and the takeover between ticks
+# would otherwise both claim (harmlessly, but with twice the connections).
+_sending = threading.Lock()
+
+
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -40,13 +47,33 @@ def tick(app: Flask) -> dict:
         try:
             queued = outbox.enqueue_due()
             db.session.commit()
-            totals = outbox.send_due(sender_for(app, workers=32), worker_id())
+            with _sending:
+                totals = outbox.send_due(sender_for(app, workers=32), worker_id())
             mailed = _send_mail(app)
         finally:
             db.session.remove()
     if queued or totals:
         log.info("reminders: %s queued, %s", queued, dict(totals))
     return {"queued": queued, **totals, **{f"mail_{k}": v for k, v in mailed.items()}}
+
+
+def take_over(app: Flask) -> dict:
+    """Every 10 s between ticks, send what is due again: retries, and the batch of a sender
+    that died (its 30 s lease lapsed), so that it arrives well within 90 s. Skipped while
+    this process is already sending."""
+    if not _sending.acquire(blocking=False):
+        return {}
+    try:
+        with app.app_context():
+            try:
+                totals = outbox.send_due(sender_for(app, workers=32), worker_id())
+            finally:
+                db.session.remove()
+    finally:
+        _sending.release()
+    if totals:
+        log.info("reminders taken over or retried: %s", dict(totals))
+    return dict(totals)
 
 
 def _send_mail(app: Flask) -> Counter:
@@ -82,6 +109,14 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         args=[app],
         id="reminders",
         next_run_time=datetime.now(UTC),
+        **JOB_DEFAULTS,
+    )
+    scheduler.add_job(
+        take_over,
+        "cron",
+        second="10,20,30,40,50",
+        args=[app],
+        id="take-over",
         **JOB_DEFAULTS,
     )
     scheduler.add_job(

@@ -67,7 +67,7 @@ def test_a_push_shows_a_notification_and_a_tap_opens_the_checkin(
         "title": "Time for your check-in",
         "body": "How is your leg today?",
         "url": "/app/#/checkin",
-        "tag": "checkin",
+        "tag": "checkin:q0mvYk1xW2hZ3pJa",  # one reminder's own tag (its occurrence)
     }
     page.goto("/app/#/")
     page.get_by_role("heading", name="Hello, Maya").wait_for()
@@ -87,11 +87,25 @@ def test_a_push_shows_a_notification_and_a_tap_opens_the_checkin(
         {
             "title": "Time for your check-in",
             "body": "How is your leg today?",
-            "tag": "checkin",
+            "tag": "checkin:q0mvYk1xW2hZ3pJa",
             "url": "/app/#/checkin",
             "actions": ["checkin"],
         }
     ]
+
+    # The same reminder again (a sender died before recording it): it replaces the first.
+    again = {**payload, "body": "How is your leg today? (sent again)"}
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": live.url, "registrationId": registration_id, "data": json.dumps(again)},
+    )
+    deadline = time.monotonic() + 8
+    while shown[0]["body"] != again["body"] and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+        shown = page.evaluate("""() => navigator.serviceWorker.ready
+            .then(r => r.getNotifications())
+            .then(list => list.map(n => ({body: n.body, tag: n.tag})))""")
+    assert shown == [{"body": again["body"], "tag": "checkin:q0mvYk1xW2hZ3pJa"}]
 
     # The tap: the service worker's notificationclick handler with that very notification.
     worker = context.service_workers[0]

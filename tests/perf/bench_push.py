@@ -136,7 +136,7 @@ def fill_outbox(app, origin: str, count: int, keys: dict, run: str) -> None:
                 for uid in ids
             ],
         )
-        rows = [outbox._row(uid, "checkin", f"{uid}:checkin:{run}", now) for uid in ids]
+        rows = [outbox.outbox_row(uid, "checkin", f"{uid}:checkin:{run}", now) for uid in ids]
         for start in range(0, len(rows), 500):
             outbox.insert_if_absent(rows[start : start + 500])
         db.session.commit()
@@ -207,7 +207,9 @@ def requeue(app, origin: str, count: int) -> None:
         now = utcnow()
         for sub in keep:
             sub.endpoint = f"{origin}/push/slow-{sub.user_id}"
-        rows = [outbox._row(sub.user_id, "checkin", f"{sub.user_id}:slow", now) for sub in keep]
+        rows = [
+            outbox.outbox_row(sub.user_id, "checkin", f"{sub.user_id}:slow", now) for sub in keep
+        ]
         for start in range(0, len(rows), 500):
             outbox.insert_if_absent(rows[start : start + 500])
         db.session.commit()

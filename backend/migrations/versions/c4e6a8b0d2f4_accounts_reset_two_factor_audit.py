@@ -1,7 +1,7 @@
 """password resets, two-factor login, recovery codes, an append-only audit log
 
 Revision ID: c4e6a8b0d2f4
-Revises: a1c3e5f7b9d1
+Revises: c4d6e8f0a2b3
 Create Date: 2026-11-23 16:10:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 import backend.models._types
 
 revision = "c4e6a8b0d2f4"
-down_revision = "a1c3e5f7b9d1"
+down_revision = "c4d6e8f0a2b3"
 branch_labels = None
 depends_on = None
 
