@@ -113,7 +113,7 @@ def serve_command(demo: bool, host: str, port: int, workers: int, push_port: int
             # out. Loopback push endpoints are accepted for this run (it is on this machine).
             push_origin = f"http://127.0.0.1:{push_port}"
             children["demo push service"] = _start_push_standin(push_port)
-            env["PUSH_ALLOW_LOOPBACK"] = "1"
+            env["PUSH_ALLOW_LOOPBACK"] = f"port:{push_port}"  # the stand-in's port, no other
             _print_logins(logins)
             for email, inbox in give_demo_phones(push_origin).items():
                 click.echo(f"  Pushes to {email}'s demo phone: {inbox}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,9 +40,36 @@ def _secret_key(instance: Path) -> str:
         return key
     path = instance / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        create_once(path, secrets.token_urlsafe(48).encode())
     return path.read_text().strip()
+
+
+def create_once(path: Path, content: bytes) -> None:
+    """Write ``path`` (owner-only) unless it exists, atomically: several workers starting at
+    once all end up reading the same content, whoever wins the race.
+
+    The content goes into a private temporary file first, which is then hard-linked into
+    place: a link never replaces an existing file, and the file is complete once visible.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")  # created 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(tmp, path)
+    except FileExistsError:
+        pass  # another worker was first: its file is the one everybody reads
+    finally:
+        os.unlink(tmp)
+
+
+def _loopback_push(value: str) -> bool | int:
+    value = value.strip()
+    if value == "1":
+        return True
+    port = value.removeprefix("port:")
+    return int(port) if value.startswith("port:") and port.isdigit() else False
 
 
 def check_secret_key(key: str | None) -> None:
@@ -85,12 +113,15 @@ def load(instance: Path) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,
-        "SESSION_COOKIE_NAME": "between_session",
-        "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        # Under HTTPS the __Host- prefix: the browser keeps such a cookie only if it is
+        # Secure, has no Domain and Path=/, so no sibling subdomain can plant or read one.
+        "SESSION_COOKIE_NAME": f"{'__Host-' if https else ''}between_session",
+        "REMEMBER_COOKIE_NAME": f"{'__Host-' if https else ''}between_remember",
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": https,
-        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         # Panel form tokens live as long as the session: a token that expires after an
         # hour turns a long-open form into lost work.
         "WTF_CSRF_TIME_LIMIT": None,
@@ -103,5 +134,6 @@ def load(instance: Path) -> dict:
         "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "").strip()
         or (public_url if https else "mailto:admin@between.invalid"),
         # Push endpoints must belong to a known push service; tests widen this to loopback.
-        "PUSH_ALLOW_LOOPBACK": os.environ.get("PUSH_ALLOW_LOOPBACK") == "1",
+        # "1": any loopback port; "port:8090": that one only (serve --demo's stand-in).
+        "PUSH_ALLOW_LOOPBACK": _loopback_push(os.environ.get("PUSH_ALLOW_LOOPBACK", "")),
     }

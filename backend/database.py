@@ -7,12 +7,13 @@ adds and calls ``db.session.commit()`` once, and a failed request rolls back at 
 from __future__ import annotations
 
 import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
@@ -20,6 +21,8 @@ from .extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _writing: ContextVar[bool] = ContextVar("writing", default=False)
+_reading: ContextVar[bool] = ContextVar("reading", default=False)
+_audit_erase: ContextVar[bool] = ContextVar("audit_erase", default=False)
 
 
 MAX_ID = 2**31 - 1  # primary keys are INTEGER on both databases
@@ -54,6 +57,34 @@ def writing():
         yield
     finally:
         _writing.reset(token)
+
+
+@contextmanager
+def reading():
+    """Transactions begun inside only read, even in a POST: they begin deferred and never
+    hold the write lock. A login looks the account up in one, checks the password (Argon2,
+    about 100 ms) with no transaction open, and only then begins its write."""
+    token = _reading.set(True)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+_writes_on_get: set[str] = set()
+
+
+def writes_on_get(name: str) -> None:
+    """Every request to this blueprint or endpoint may write, GETs too (the panel's pages
+    and the data exports record who read what): its transactions begin IMMEDIATE, whatever
+    touches the database first."""
+    _writes_on_get.add(name)
+
+
+def write_lock() -> None:
+    """This request will write, although it is a GET: its transactions from now on begin
+    IMMEDIATE. Call before the request first touches the database."""
+    g.between_write_lock = True
 
 
 # pg_advisory_lock's key for preparing the database: "betw" in ASCII, any fixed number will do.
@@ -99,12 +130,35 @@ def _wants_write_lock() -> bool:
     """Writes take SQLite's lock when they begin, not halfway through.
 
     A read-then-write transaction that starts deferred fails with SQLITE_BUSY when another
-    worker wrote in between, busy_timeout or not. Requests with an unsafe method, and code
-    inside ``writing()``, begin IMMEDIATE; reads stay deferred and never block writers.
+    worker wrote in between, busy_timeout or not. Requests with an unsafe method, GETs that
+    called ``write_lock()``, and code inside ``writing()`` begin IMMEDIATE; reads stay
+    deferred and never block writers.
     """
+    if _reading.get():
+        return False
     if has_request_context():
-        return request.method not in SAFE_METHODS
+        return (
+            request.method not in SAFE_METHODS
+            or request.blueprint in _writes_on_get
+            or request.endpoint in _writes_on_get
+            or g.get("between_write_lock", False)
+        )
     return _writing.get()
+
+
+@contextmanager
+def audit_erase(connection):
+    """Inside, ``connection`` may delete audit events (a retention erase, test set-up).
+    Everywhere else the database refuses it, and any change to one: triggers from the
+    migration, which ask ``between_audit_erase()`` on SQLite and the ``between.audit_erase``
+    setting (local to the transaction) on PostgreSQL."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL between.audit_erase = 'on'")
+    token = _audit_erase.set(True)
+    try:
+        yield connection
+    finally:
+        _audit_erase.reset(token)
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -118,13 +172,40 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        dbapi_connection.create_function(
+            "between_audit_erase", 0, lambda: int(_audit_erase.get()), deterministic=False
+        )
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
 
 
+def _private_sqlite_files(url: str) -> None:
+    """The database and its -wal/-shm files readable by their owner only (0600), from the
+    first start: the file is created 0600 before SQLite opens it, and SQLite gives its
+    -wal and -shm files the database file's permissions. Older files are tightened."""
+    if not url.startswith("sqlite:///") or ":memory:" in url:
+        return
+    path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+    if not path.name:
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # a folder that does not exist yet: SQLite will say so clearly
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+        except OSError:
+            pass  # not there (yet), or not ours to change
+
+
 def init_app(app: Flask) -> None:
+    _private_sqlite_files(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

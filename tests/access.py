@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 
+from backend.database import audit_erase
 from backend.extensions import db
 from backend.models import (
     Alert,
@@ -283,6 +284,6 @@ def _token_for(api, user) -> str:
 
 
 def clear_bookkeeping() -> None:
-    with db.engine.begin() as conn:
+    with db.engine.begin() as conn, audit_erase(conn):
         for name in BOOKKEEPING:
             conn.execute(text(f'DELETE FROM "{name}"'))

@@ -21,6 +21,7 @@ from sqlalchemy import text
 
 from backend import create_app
 from backend.auth.passwords import hash_password
+from backend.database import audit_erase
 from backend.extensions import db
 from backend.models import RED_FLAGS, Assignment, CheckIn, Clinic, Exercise, Role, User, utcnow
 from tests.pgserver import PostgresNotAvailable, PrivatePostgres
@@ -131,7 +132,7 @@ def reset_database(app) -> None:
             upgrade()
             _migrated.add(url)
         tables = [t.name for t in db.metadata.sorted_tables]
-        with db.engine.begin() as conn:
+        with db.engine.begin() as conn, audit_erase(conn):
             if db.engine.dialect.name == "postgresql":
                 quoted = ", ".join(f'"{name}"' for name in tables)
                 conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))

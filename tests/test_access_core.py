@@ -27,6 +27,33 @@ ROWS = [
         json=lambda w: {"feeling": "same"},
     ),
     Row("GET", "/panel/", lambda w: "/panel/", "practitioner", own=True),
+    Row("GET", "/account", lambda w: "/account", "practitioner", own=True),
+    Row("GET", "/account/password", lambda w: "/account/password", "practitioner", own=True),
+    Row("GET", "/account/two-factor", lambda w: "/account/two-factor", "practitioner", own=True),
+    *(
+        Row(
+            "POST",
+            path,
+            (lambda w, path=path: path),  # type: ignore[misc]
+            "practitioner",
+            own=True,
+            form=lambda w: {"code": "000000"},
+        )
+        for path in (
+            "/account/two-factor/setup",
+            "/account/two-factor/confirm",
+            "/account/two-factor/off",
+        )
+    ),
+    Row(
+        "POST",
+        "/account/password",
+        lambda w: "/account/password",
+        "practitioner",
+        own=True,
+        form=lambda w: {"current": "not it", "password": "x", "confirm": "x"},
+        ok=(422,),
+    ),
 ]
 
 # Routes open to anyone by design, or about the caller only (who am I, log me out): tested
@@ -40,6 +67,13 @@ PUBLIC = {
     "/login",
     "/logout",
     "/invite/<token>",
+    "/forgot",
+    "/reset/<token>",
+    "/api/auth/forgot",
+    "/api/auth/password",
+    "/login/code",
+    # Owner-only, on a colleague (not a patient): tested in test_two_factor.py.
+    "/account/two-factor/reset/<int:user_id>",
     "/setup/<token>",  # tested in test_clinic.py
     "/join/<token>",
     "/",

@@ -7,6 +7,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from backend.auth import throttle
+from backend.config import load
 from backend.extensions import db
 from backend.models import LoginAttempt, User
 from tests.conftest import PASSWORD, ApiClient
@@ -74,7 +75,7 @@ def test_throttle_counts_are_shared_through_the_database(app, factory):
     """Another worker process sees the same failures: they live in a table, not in memory."""
     user = factory.patient()
     for _ in range(throttle.MAX_FAILURES_PER_ACCOUNT):
-        db.session.add(LoginAttempt(email=user.email, ip="10.9.9.9", succeeded=False))
+        db.session.add(LoginAttempt(email=user.email, ip="127.0.0.1", succeeded=False))
     db.session.commit()
     fresh_worker = ApiClient(app.test_client())
     assert (
@@ -155,3 +156,105 @@ def test_panel_pages_refuse_patients_and_send_strangers_to_log_in(api, client, f
     assert client.get("/panel/").status_code == 302
     api.login(factory.patient())
     assert api.get("/panel/").status_code == 403
+
+
+@pytest.mark.parametrize("target", ["/%0d%0aX:1", "/panel/%0aSet-Cookie:x=1", "/\\\\evil.test"])
+def test_a_next_that_could_split_the_header_is_ignored(api, factory, target):
+    """Once a 500: a line break in ``next`` reached the Location header."""
+    user = factory.practitioner()
+    token = api.form_token("/login")
+    answer = api.client.post(
+        f"/login?next={target}",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": token},
+    )
+    assert answer.status_code == 302 and answer.headers["Location"] == "/panel/"
+
+
+def test_sessions_end_thirty_days_after_login_however_active(api, factory):
+    user = factory.patient()
+    api.login(user)
+    assert api.get("/api/me").status_code == 200
+    with api.client.session_transaction() as session:
+        session["login_at"] -= 30 * 24 * 3600 + 60
+        session["seen_at"] = session["login_at"] + 29 * 24 * 3600
+    assert api.get("/api/me").status_code == 401
+
+
+def test_a_panel_session_ends_after_twelve_idle_hours(api, factory):
+    user = factory.practitioner()
+    api.login(user)
+    assert api.client.get("/panel/").status_code == 200
+    with api.client.session_transaction() as session:
+        session["seen_at"] -= 11 * 3600
+    assert api.client.get("/panel/").status_code == 200  # used again: the clock restarts
+    with api.client.session_transaction() as session:
+        session["seen_at"] -= 12 * 3600 + 60
+    assert api.client.get("/panel/").status_code == 302
+
+
+def test_a_patient_session_survives_idle_days(api, factory):
+    user = factory.patient()
+    api.login(user)
+    with api.client.session_transaction() as session:
+        session["login_at"] -= 20 * 24 * 3600
+        session["seen_at"] -= 20 * 24 * 3600
+    assert api.get("/api/me").status_code == 200
+
+
+def test_cookies_take_the_host_prefix_under_https(tmp_path, monkeypatch):
+    monkeypatch.setenv("PUBLIC_URL", "https://between.example")
+    config = load(tmp_path)
+    assert config["SESSION_COOKIE_NAME"] == "__Host-between_session"
+    assert config["REMEMBER_COOKIE_NAME"] == "__Host-between_remember"
+    assert config["SESSION_COOKIE_SECURE"] is True
+    monkeypatch.setenv("PUBLIC_URL", "http://127.0.0.1:5000")
+    assert load(tmp_path)["SESSION_COOKIE_NAME"] == "between_session"
+
+
+def test_invite_pages_are_never_cached(app, api, factory):
+    from backend.auth.service import create_invite
+
+    patient = factory.patient()
+    token = create_invite(patient, patient.practitioner)
+    db.session.commit()
+    assert api.client.get(f"/invite/{token}").headers["Cache-Control"] == "no-store"
+    assert api.client.get("/invite/not-a-token-at-all").headers["Cache-Control"] == "no-store"
+
+
+def test_flash_messages_carry_no_patient_names(app, api, factory):
+    """Flash messages travel in the session cookie (signed, not encrypted)."""
+    import base64
+    import zlib
+
+    practitioner = factory.practitioner()
+    patient = factory.patient(practitioner, display_name="Zebedee Quartermain")
+    api.login(practitioner)
+    token = api.form_token("/panel/")
+    api.client.post(
+        f"/panel/patients/{patient.id}/active", data={"active": "0", "csrf_token": token}
+    )
+    cookie = api.client.get_cookie("between_session").value
+    payload = cookie.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    text = (zlib.decompress(raw) if cookie.startswith(".") else raw).decode()
+    assert "_flashes" in text and "Zebedee" not in text
+
+
+def test_the_shipped_argon2id_parameters_and_session_lifetimes(app, tmp_path):
+    """The figures the README's security section gives."""
+    from datetime import timedelta
+
+    from backend.auth import service
+    from backend.auth.passwords import hash_password
+
+    app.config.pop("ARGON2_PARAMS")  # the tests' cheap parameters: use what ships
+    assert hash_password("quiet river lantern").startswith("$argon2id$v=19$m=47104,t=2,p=1$")
+    assert service.SESSION_MAX_AGE == timedelta(days=30)
+    assert service.PANEL_IDLE == timedelta(hours=12)
+    assert service.RESET_LIFETIME == timedelta(hours=1)
+    config = load(tmp_path)
+    assert config["PERMANENT_SESSION_LIFETIME"] == timedelta(days=30)
+    assert config["REMEMBER_COOKIE_DURATION"] == timedelta(days=30)
+    assert (throttle.PAIR_LIMIT, throttle.PAIR_WINDOW) == (5, timedelta(minutes=15))
+    assert (throttle.ADDRESS_LIMIT, throttle.ADDRESS_WINDOW) == (30, timedelta(minutes=15))
+    assert (throttle.ACCOUNT_LIMIT, throttle.ACCOUNT_WINDOW) == (50, timedelta(hours=1))

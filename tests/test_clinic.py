@@ -325,6 +325,11 @@ def test_the_owner_edits_the_clinics_settings(api, owner, factory):
     assert clinic.same_day_advice == COUNTRIES["US"].same_day_advice
     assert (clinic.escalation_hours, clinic.retention_years) == (2, 10)
     assert clinic.two_factor_required and clinic.timezone == "America/Chicago"
+    # The clinic now requires a second factor: the owner sets theirs up before going on
+    # (enrolment itself is tested in test_two_factor.py).
+    me = db.session.get(User, owner.id)
+    me.totp_secret, me.two_factor_since = "JBSWY3DPEHPK3PXP", utcnow()
+    db.session.commit()
     # A number of the clinic's own stays when the country changes.
     _post_form(
         api,

@@ -133,8 +133,10 @@ def test_caddy_in_front_gives_secure_cookies_hsts_and_the_real_client_address(tm
             )
             assert status == 200, body
             cookies = headers.get_all("Set-Cookie")
-            session = [c for c in cookies if c.startswith("between_session=")]
+            # Under HTTPS the __Host- name: Secure, this host only, Path=/.
+            session = [c for c in cookies if c.startswith("__Host-between_session=")]
             assert session and "Secure" in session[0] and "HttpOnly" in session[0]
+            assert "Path=/" in session[0] and "Domain" not in session[0]
         finally:
             stop(caddy)
 

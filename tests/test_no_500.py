@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode
 import pytest
 from sqlalchemy import text
 
-from backend.auth.service import create_invite
+from backend.auth.service import create_invite, create_reset
 from backend.clinic.service import new_setup_link
 from backend.extensions import db
 from backend.reminders import api as reminders_api
@@ -330,6 +330,13 @@ def preferences() -> dict:
         "quiet_start": "22:00",
         "quiet_end": "07:00",
     }
+
+
+def fresh_reset(world) -> str:
+    """A new reset link for ``world.newcomer`` (an accepted case uses one up)."""
+    token, _ = create_reset(world.newcomer)
+    db.session.commit()
+    return token
 
 
 def fresh_invite(world) -> str:
@@ -1018,6 +1025,130 @@ SPECS = [
                 form={"password": "a long new password", "confirm": "a long new password"},
             ),
         )(w),
+    ),
+    Spec("GET", "/forgot", "anonymous", query_cases("anonymous", "/forgot", ["q"])),
+    Spec(
+        "POST",
+        "/forgot",
+        "anonymous",
+        form_cases("anonymous", "POST", "/forgot", lambda: {"email": "nobody@example.test"}),
+    ),
+    Spec(
+        "POST",
+        "/api/auth/forgot",
+        "anonymous",
+        json_cases(
+            "anonymous",
+            "POST",
+            "/api/auth/forgot",
+            lambda: {"email": f"nobody{next(_n)}@example.test"},
+            ["email"],
+        ),
+    ),
+    Spec(
+        "GET",
+        "/reset/<token>",
+        "anonymous",
+        lambda w: chain(
+            query_cases("anonymous", f"/reset/{fresh_reset(w)}", ["q"]),
+            segment_cases("anonymous", "GET", "/reset/{segment}"),
+        )(w),
+    ),
+    Spec(
+        "POST",
+        "/reset/<token>",
+        "anonymous",
+        lambda w: chain(
+            # Each case on a fresh link: a password that is accepted uses the link up.
+            lambda w2: (
+                Case(c.caller, c.method, f"/reset/{fresh_reset(w2)}", c.what, form=c.form)
+                for c in form_cases(
+                    "anonymous",
+                    "POST",
+                    "/reset/unused",
+                    lambda: {"password": "a long new password", "confirm": "a long new password"},
+                    extra=[{"password": v, "confirm": v} for v in HOSTILE],
+                )(w2)
+            ),
+            segment_cases(
+                "anonymous",
+                "POST",
+                "/reset/{segment}",
+                form={"password": "a long new password", "confirm": "a long new password"},
+            ),
+        )(w),
+    ),
+    Spec(
+        "POST",
+        "/api/auth/password",
+        "patient",
+        json_cases(
+            "patient",
+            "POST",
+            "/api/auth/password",
+            lambda: {"current_password": "not the password", "new_password": "a long new one"},
+            ["current_password", "new_password"],
+        ),
+    ),
+    Spec("GET", "/account", "practitioner", query_cases("practitioner", "/account", ["q"])),
+    Spec(
+        "GET",
+        "/account/two-factor",
+        "practitioner",
+        query_cases("practitioner", "/account/two-factor", ["q"]),
+    ),
+    Spec(
+        "POST",
+        "/account/two-factor/setup",
+        "practitioner",
+        form_cases("practitioner", "POST", "/account/two-factor/setup", dict),
+    ),
+    Spec(
+        "POST",
+        "/account/two-factor/confirm",
+        "practitioner",
+        form_cases(
+            "practitioner", "POST", "/account/two-factor/confirm", lambda: {"code": "000000"}
+        ),
+    ),
+    Spec(
+        "POST",
+        "/account/two-factor/off",
+        "practitioner",
+        form_cases("practitioner", "POST", "/account/two-factor/off", lambda: {"code": "0"}),
+    ),
+    Spec(
+        "POST",
+        "/account/two-factor/reset/<int:user_id>",
+        "practitioner",
+        lambda w: chain(
+            form_cases("practitioner", "POST", f"/account/two-factor/reset/{w.victim.id}", dict),
+            id_cases("practitioner", "POST", "/account/two-factor/reset/{}"),
+        )(w),
+    ),
+    Spec("GET", "/login/code", "anonymous", query_cases("anonymous", "/login/code", ["next"])),
+    Spec(
+        "POST",
+        "/login/code",
+        "anonymous",
+        form_cases("anonymous", "POST", "/login/code", lambda: {"code": "123456"}),
+    ),
+    Spec(
+        "GET",
+        "/account/password",
+        "practitioner",
+        query_cases("practitioner", "/account/password", ["q"]),
+    ),
+    Spec(
+        "POST",
+        "/account/password",
+        "practitioner",
+        form_cases(
+            "practitioner",
+            "POST",
+            "/account/password",
+            lambda: {"current": "not the password", "password": "a long new one", "confirm": "x"},
+        ),
     ),
     Spec("GET", "/", "anonymous", query_cases("anonymous", "/", ["next"])),
     Spec("GET", "/app/", "anonymous", query_cases("anonymous", "/app/", ["q"])),

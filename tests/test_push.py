@@ -343,12 +343,27 @@ def test_retry_after_is_read_as_seconds(value, seconds):
         ("https://user:pw@fcm.googleapis.com/abc", False, False),
         ("http://127.0.0.1:8090/push/abc", False, False),
         ("http://127.0.0.1:8090/push/abc", True, True),
+        # serve --demo: its own stand-in's port only, so the test button scans no ports.
+        ("http://127.0.0.1:8090/push/abc", 8090, True),
+        ("http://127.0.0.1:22/push/abc", 8090, False),
+        ("http://localhost:5432/", 8090, False),
+        ("http://127.0.0.1/push/abc", 8090, False),
         ("http://169.254.169.254/latest/meta-data", True, False),
         ("file:///etc/passwd", True, False),
     ],
 )
 def test_only_known_push_services_are_accepted(endpoint, loopback, ok):
     assert (endpoint_problem(endpoint, loopback) is None) is ok
+
+
+@pytest.mark.parametrize(
+    "value, allowed", [("", False), ("1", True), ("port:8090", 8090), ("port:x", False)]
+)
+def test_the_demo_allows_its_own_stand_in_port_only(monkeypatch, tmp_path, value, allowed):
+    from backend.config import load
+
+    monkeypatch.setenv("PUSH_ALLOW_LOOPBACK", value)
+    assert load(tmp_path)["PUSH_ALLOW_LOOPBACK"] == allowed
 
 
 def test_a_retry_for_one_device_does_not_repeat_the_push_on_another(app, factory, service, sender):
@@ -381,3 +396,47 @@ def test_the_vapid_key_can_come_from_the_environment(app, monkeypatch):
     expected = Vapid(key.private_key).sign({"aud": "https://x.test", "sub": "mailto:a@b.test"})
     assert signer(app).public_key == expected["Authorization"].rsplit("k=", 1)[1]
     assert not (Path(app.instance_path) / "vapid_private.pem").exists()
+
+
+def test_the_sender_never_follows_a_redirect(sender):
+    """A 307 from an "endpoint" must not make our server post elsewhere (e.g. inside)."""
+    import http.server
+    import threading
+
+    hits: list[str] = []
+
+    class Target(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            hits.append(self.path)
+            self.send_response(201)
+            self.end_headers()
+
+        def do_GET(self):
+            self.do_POST()
+
+        def log_message(self, *args):
+            pass
+
+    target = http.server.HTTPServer(("127.0.0.1", 0), Target)
+
+    class Redirect(Target):
+        def do_POST(self):
+            self.send_response(307)
+            self.send_header("Location", f"http://127.0.0.1:{target.server_port}/internal")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    redirect = http.server.HTTPServer(("127.0.0.1", 0), Redirect)
+    servers = [target, redirect]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with StandIn() as service:
+            phone = service.subscriber()
+        endpoint = f"http://127.0.0.1:{redirect.server_port}/push/x"
+        outcome = sender.send(Push(endpoint, phone.p256dh, phone.auth, b'{"t":1}', 60))
+    finally:
+        for server in servers:
+            server.shutdown()
+    assert hits == []
+    assert outcome.result == "failed" and outcome.status == 307

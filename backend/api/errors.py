@@ -16,9 +16,17 @@ log = logging.getLogger(__name__)
 class ApiError(Exception):
     """Raise from a route to answer with a JSON error."""
 
-    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        fields: dict | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+        self.headers = headers or {}
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None, headers=None):
@@ -48,7 +56,7 @@ def _code_for(exc: HTTPException) -> str:
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def on_api_error(exc: ApiError):
-        return error_response(exc.status, exc.code, exc.message, exc.fields)
+        return error_response(exc.status, exc.code, exc.message, exc.fields, exc.headers)
 
     @app.errorhandler(ValidationError)
     def on_validation_error(exc: ValidationError):

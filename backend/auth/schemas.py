@@ -1,9 +1,19 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from ..database import has_nul
-from .passwords import MIN_PASSWORD_LENGTH
+from .passwords import MAX_PASSWORD_LENGTH
+
+# A password is used exactly as typed, spaces included (see passwords.py); what a new one
+# must be is checked by the one rule there, for the API and the forms alike.
+Password = Annotated[
+    str,
+    StringConstraints(strip_whitespace=False),
+    Field(min_length=1, max_length=MAX_PASSWORD_LENGTH),
+]
 
 
 class Strict(BaseModel):
@@ -22,13 +32,27 @@ class Strict(BaseModel):
 
 class LoginIn(Strict):
     email: str = Field(min_length=3, max_length=254)
-    password: str = Field(min_length=1, max_length=1024)
+    password: Password
     remember: bool = False
 
 
 class InviteAcceptIn(Strict):
     token: str = Field(min_length=10, max_length=200)
-    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+    password: Password
+
+
+class ForgotIn(Strict):
+    email: str = Field(min_length=1, max_length=254)
+
+
+class ForgotOut(BaseModel):
+    message: str
+    mail_configured: bool
+
+
+class PasswordChangeIn(Strict):
+    current_password: Password
+    new_password: Password
 
 
 class ClinicOut(BaseModel):

@@ -19,6 +19,7 @@ from ..auth.service import (
     _token_hash,
     create_invite,
     invite_url,
+    new_password_hash,
     normalize_email,
     set_password,
 )
@@ -133,7 +134,7 @@ def create_clinic(
         session_version=1,  # set now: the column default only comes at the flush
     )
     if owner_password is not None:
-        set_password(owner, owner_password)
+        set_password(owner, new_password_hash(owner, owner_password))
     db.session.add_all([clinic, owner])
     db.session.flush()
     return owner

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import login_user
 
 from ..auth import service as auth
-from ..auth.passwords import MIN_PASSWORD_LENGTH
+from ..auth.passwords import MIN_PASSWORD_LENGTH, password_problem
 from ..extensions import db
 from ..models import Role
 from ..panel.forms import Form, FormError
@@ -18,14 +18,12 @@ from .countries import DEFAULT_COUNTRY, choices, country
 bp = Blueprint("clinic", __name__)
 
 
-def _password(form: Form) -> str:
-    """The new password, typed twice the same."""
+def _password(form: Form, *user_inputs: str) -> str:
+    """The new password, typed twice the same, by the one rule for passwords (not a common
+    one, nor one guessable from the person's name or email: see auth/passwords.py)."""
     password = form.data.get("password") or ""
-    form.check(
-        MIN_PASSWORD_LENGTH <= len(password) <= 1024,
-        "Password",
-        f"must be from {MIN_PASSWORD_LENGTH} to 1024 characters",
-    )
+    problem = password_problem(password[:1025], user_inputs) if "\x00" not in password else None
+    form.check(problem is None, "Password", problem or "")
     form.check(password == (form.data.get("confirm") or ""), "Password", "was not the same twice")
     form.check("\x00" not in password, "Password", "must not contain a NUL character")
     return password
@@ -53,7 +51,7 @@ def setup(token: str):
         owner_name = form.text("owner_name", "Your name", 120, required=True)
         email = form.email("email", "Your email")
         form.check(not (email and service.email_taken(email)), "Your email", "has an account")
-        password = _password(form)
+        password = _password(form, owner_name, email or "")
         try:
             form.done()
             owner = service.create_clinic(
@@ -105,7 +103,7 @@ def join(token: str):
     errors: dict[str, str] = {}
     if request.method == "POST":
         name = form.text("display_name", "Your name", 120, required=True)
-        password = _password(form)
+        password = _password(form, name, person.email)
         try:
             form.done()
         except FormError as error:
@@ -117,6 +115,15 @@ def join(token: str):
             except auth.InviteInvalid:  # used up by another form in the meantime
                 db.session.rollback()
                 return render_template("clinic/link_invalid.html", setup=False), 404
+            except auth.PasswordRejected as rejected:
+                db.session.rollback()
+                return render_template(
+                    "clinic/join.html",
+                    person=person,
+                    errors={"Password": str(rejected)},
+                    values=form.data,
+                    min_length=MIN_PASSWORD_LENGTH,
+                ), 422
             return redirect(url_for("panel.index"), code=303)
     return render_template(
         "clinic/join.html",

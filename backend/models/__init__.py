@@ -1,7 +1,16 @@
 """All tables, by capability. Import models from here."""
 
 from ._types import UTCDateTime, utcnow
-from .accounts import Clinic, Invite, LoginAttempt, Role, SetupLink, User
+from .accounts import (
+    Clinic,
+    Invite,
+    LoginAttempt,
+    PasswordReset,
+    RecoveryCode,
+    Role,
+    SetupLink,
+    User,
+)
 from .audit import AuditEvent, IdempotentRequest
 from .checkins import (
     ALERT_ACTIONS,
@@ -25,6 +34,8 @@ __all__ = [
     "Clinic",
     "Invite",
     "LoginAttempt",
+    "PasswordReset",
+    "RecoveryCode",
     "Role",
     "SetupLink",
     "User",

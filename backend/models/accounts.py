@@ -74,6 +74,12 @@ class User(UserMixin, Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The patient has seen, once, that the app supports care and does not replace it.
     disclaimer_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-factor login (practitioners): the TOTP secret, set when enrolment starts; the
+    # second factor is on once a first code confirmed it (two_factor_since).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    two_factor_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last 30-second step a code was accepted for: a code works once.
+    totp_last_step: Mapped[int | None]
 
     clinic: Mapped[Clinic] = relationship(back_populates="users", foreign_keys=[clinic_id])
     practitioner: Mapped[User | None] = relationship(
@@ -144,3 +150,26 @@ class LoginAttempt(Model):
         Index("ix_login_attempt_email_at", "email", "at"),
         Index("ix_login_attempt_ip_at", "ip", "at"),
     )
+
+
+class PasswordReset(Model):
+    """A one-time link, valid for an hour, to choose a new password. Only a hash of the
+    token is stored, as for invites."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class RecoveryCode(Model):
+    """One of ten one-time codes that stand in for the authenticator app (hashed)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

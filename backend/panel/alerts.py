@@ -43,8 +43,9 @@ def acknowledge_alert(alert_id: int):
             done=action,
         )
     db.session.commit()
+    # No names in the session cookie's flash message.
     if alert.kind is AlertKind.RED_FLAG:
-        flash(f"Red flag for {patient.display_name} acknowledged: {ALERT_ACTIONS[action or '']}.")
+        flash(f"Red flag acknowledged: {ALERT_ACTIONS[action or '']}.")
     else:
-        flash(f"Alert for {patient.display_name} marked as seen.")
+        flash("Alert marked as seen.")
     return patient_page(patient, "#alerts")

@@ -132,5 +132,7 @@ def set_active(patient_id: int):
         target=f"patient:{patient.id}",
     )
     db.session.commit()
-    flash(f"{patient.display_name} is {'active' if active else 'deactivated'}.")
+    # No names in flash messages: they travel in the session cookie, which is signed but
+    # not encrypted.
+    flash("The account is active again." if active else "The account is deactivated.")
     return patient_page(patient, "#account")

@@ -67,5 +67,5 @@ def enter_questionnaire(patient_id: int, slug: str):
         timepoint=timepoint,
     )
     db.session.commit()
-    flash(f"{questionnaire.title}: score {total:g} saved.")
+    flash(f"{questionnaire.title} saved.")  # no health data in the session cookie
     return patient_page(patient, "#questionnaires")

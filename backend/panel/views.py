@@ -8,7 +8,7 @@ questionnaires).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import Response, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -29,7 +29,7 @@ from ..intake import service as intake_service
 from ..intake.form import INTAKE_FORM
 from ..models import ALERT_ACTIONS, AuditEvent, Exercise, Invite, Role, User, utcnow
 from ..progress.service import baseline_start
-from ..timeutil import today_for
+from ..timeutil import today_for, zone
 from ..vocab import ADVERSE_EVENTS
 from . import bp, charts, data, triage
 from .forms import FormError
@@ -243,41 +243,85 @@ def report_pdf(patient_id: int):
     )
 
 
+def _day(text: str | None):
+    """A YYYY-MM-DD from the query string, or None (a bad one is simply not a filter)."""
+    try:
+        day = date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2100 else None
+
+
 @bp.get("/audit")
 @practitioner_required
 def audit_log():
-    """The clinic's audit trail, newest first; ``?patient=<id>`` narrows it to one patient."""
-    stmt = (
-        select(AuditEvent, User.display_name)
-        .outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(AuditEvent.clinic_id == current_user.clinic_id)
-    )
+    """The clinic's audit trail in plain words, newest first; filtered by patient
+    (``?patient=<id>``), person (``?person=<id>``, who did it) and dates (``from``, ``to``,
+    in the clinic's time zone). Viewing it is itself an entry."""
+    tz = zone(current_user.clinic.timezone)
+    stmt = select(AuditEvent).where(AuditEvent.clinic_id == current_user.clinic_id)
     patient_id = request.args.get("patient", type=record_id)
     if patient_id:
         stmt = stmt.where(AuditEvent.patient_id == patient_id)
+    person_id = request.args.get("person", type=record_id)
+    if person_id:
+        stmt = stmt.where(AuditEvent.actor_id == person_id)
+    first, last = _day(request.args.get("from")), _day(request.args.get("to"))
+    if first:
+        stmt = stmt.where(AuditEvent.at >= datetime.combine(first, time.min, tz))
+    if last:
+        stmt = stmt.where(AuditEvent.at < datetime.combine(last + timedelta(days=1), time.min, tz))
     before = request.args.get("before", type=record_id)
     if before:
         stmt = stmt.where(AuditEvent.id < before)
     # Newest first along the (clinic_id, at) index; ids grow with time, so "older" pages
     # continue below the last id shown.
-    events = db.session.execute(
-        stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(AUDIT_PAGE)
-    ).all()
-    names = dict(
-        db.session.execute(
-            select(User.id, User.display_name).where(
-                User.clinic_id == current_user.clinic_id, User.role == Role.PATIENT
-            )
-        ).all()
+    events = list(
+        db.session.scalars(
+            stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(AUDIT_PAGE)
+        )
     )
-    return render_template(
+    people = db.session.execute(
+        select(User.id, User.display_name, User.role)
+        .where(User.clinic_id == current_user.clinic_id)
+        .order_by(User.display_name)
+    ).all()
+    names = {pid: name for pid, name, _ in people}
+    rows = [
+        (
+            event,
+            audit.describe(
+                event,
+                names.get(event.actor_id) if event.actor_id else None,
+                names.get(event.patient_id) if event.patient_id else None,
+            ),
+        )
+        for event in events
+    ]
+    filters = {
+        "patient": patient_id,
+        "person": person_id,
+        "from": first.isoformat() if first else None,
+        "to": last.isoformat() if last else None,
+    }
+    audit.record(
+        "audit.read",
+        db.session.get(User, patient_id) if patient_id in names else None,
+        target="audit",
+        **{f"filter_{k}": v for k, v in filters.items() if v},
+    )
+    page = render_template(
         "panel/audit.html",
-        events=events,
+        rows=rows,
+        patients=[(pid, name) for pid, name, role in people if role is Role.PATIENT],
+        staff=[(pid, name) for pid, name, role in people if role is Role.PRACTITIONER],
         names=names,
-        patient_id=patient_id,
+        filters=filters,
         page=AUDIT_PAGE,
         tz=current_user.clinic.timezone,
     )
+    db.session.commit()
+    return page
 
 
 @bp.app_template_filter("local")

@@ -10,11 +10,13 @@ from flask_login import current_user, logout_user
 from pydantic import Field
 from sqlalchemy import select
 
+from .. import audit
 from ..api import ApiError, route
 from ..auth import accounts
 from ..auth.passwords import verify_password
 from ..auth.schemas import Strict
 from ..course.service import course_progress
+from ..database import writes_on_get
 from ..extensions import db
 from ..homework import service as homework
 from ..intake import service as intake_service
@@ -200,9 +202,16 @@ def my_data(patient: User) -> ExportOut:
     return ExportOut.model_validate(data)
 
 
+# A download of one's data is a security event: written to the audit log as it is made.
+writes_on_get("progress.export_json")
+writes_on_get("progress.export_csv")
+
+
 @route(bp, "/export.json", response=ExportOut, role=Role.PATIENT)
 def export_json():
     """All my entries as JSON (check-ins, homework done, appointments, questionnaires)."""
+    audit.record("export", current_user, format="JSON")
+    db.session.commit()
     export = my_data(current_user)
     return _download(export.model_dump_json(indent=2), "application/json", "between-my-data.json")
 
@@ -233,6 +242,8 @@ def _safe_cell(value) -> str:
 @route(bp, "/export.csv", produces="text/csv", role=Role.PATIENT)
 def export_csv():
     """All my check-ins and homework completions as one CSV table."""
+    audit.record("export", current_user, format="CSV")
+    db.session.commit()
     checkins, completions = _my_entries(current_user)
     out = io.StringIO()
     writer = csv.writer(out)

@@ -40,8 +40,12 @@ def _known_push_host(host: str) -> bool:
     )
 
 
-def endpoint_problem(endpoint: str, allow_loopback: bool) -> str | None:
-    """Why ``endpoint`` is refused, or None when it is a known push service."""
+def endpoint_problem(endpoint: str, allow_loopback: bool | int) -> str | None:
+    """Why ``endpoint`` is refused, or None when it is a known push service.
+
+    ``allow_loopback``: True accepts any loopback endpoint (tests), a port number only that
+    port on loopback (``serve --demo``'s own push stand-in, so the test button is no port
+    scanner), False none."""
     try:
         parts = urlsplit(endpoint)
         host = (parts.hostname or "").lower()
@@ -50,7 +54,12 @@ def endpoint_problem(endpoint: str, allow_loopback: bool) -> str | None:
         return "not a valid URL"
     if parts.username or parts.password:
         return "must not contain credentials"
-    if allow_loopback and host in LOOPBACK_HOSTS and parts.scheme in ("http", "https"):
+    if (
+        allow_loopback is not False
+        and host in LOOPBACK_HOSTS
+        and parts.scheme in ("http", "https")
+        and (allow_loopback is True or parts.port == allow_loopback)
+    ):
         return None
     if parts.scheme != "https":
         return "must be an https URL"

@@ -128,6 +128,17 @@ def outcome_of(status: int, headers: Mapping[str, str]) -> Outcome:
     return Outcome("failed", status, detail=detail)
 
 
+class _NoRedirects:
+    """The shared session, posting without following redirects: a push service answers
+    itself; a redirect would let an endpoint aim our server at another (internal) address."""
+
+    def __init__(self, session: aiohttp.ClientSession):
+        self._session = session
+
+    def post(self, url, **kwargs):
+        return self._session.post(url, allow_redirects=False, **kwargs)
+
+
 class Sender:
     """Sends pushes concurrently; one per process, shared by every batch.
 
@@ -237,7 +248,10 @@ class Sender:
         }
         async with self._in_flight:
             try:
-                response = await WebPusher(subscription, aiohttp_session=self._session).send_async(
+                response = await WebPusher(
+                    subscription,
+                    aiohttp_session=_NoRedirects(self._session),
+                ).send_async(
                     push.data,
                     headers=headers,
                     ttl=max(1, int(push.ttl)),

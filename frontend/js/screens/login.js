@@ -35,5 +35,36 @@ export async function render(root) {
       button.disabled = false;
     }
   });
-  root.append(form, h("p", { class: "muted" }, "New here? Use the invite link from your practitioner to set your password."));
+  root.append(form, forgotSection(email), h("p", { class: "muted" }, "New here? Use the invite link from your practitioner to set your password."));
+}
+
+/* "Forgot your password?": asks for a link by email. The server answers the same whether
+ * or not the address has an account; without email it says to ask for a new invite link. */
+function forgotSection(loginEmail) {
+  const status = h("p", { role: "status", id: "forgot-status" });
+  const email = h("input", { id: "forgot-email", name: "email", type: "email", autocomplete: "username", required: true });
+  const send = h("button", { type: "submit", class: "btn" }, "Send me a link");
+  const form = h("form", { class: "stack", novalidate: true, hidden: true },
+    h("label", { class: "field", for: "forgot-email" }, "Your login address"), email, send);
+  const open = h("button", { type: "button", class: "btn small", "aria-expanded": "false" }, "Forgot your password?");
+  open.addEventListener("click", () => {
+    form.hidden = !form.hidden;
+    open.setAttribute("aria-expanded", String(!form.hidden));
+    if (!form.hidden) { email.value = email.value || loginEmail.value; email.focus(); }
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    status.textContent = "";
+    if (!email.value) { status.textContent = "Please enter your email."; return; }
+    send.disabled = true;
+    try {
+      const answer = await api.post("/api/auth/forgot", { email: email.value });
+      status.textContent = answer.message;
+      if (answer.mail_configured) form.hidden = true;
+    } catch (err) {
+      status.textContent = err.offline ? "You're offline. This needs a connection." : err.message;
+    }
+    send.disabled = false;
+  });
+  return h("div", { class: "forgot" }, open, form, status);
 }

@@ -143,6 +143,38 @@ async function preferencesSection() {
   return section;
 }
 
+/* Change my password: asks the current one; every other phone and computer is logged out. */
+function passwordSection() {
+  const input = (id, autocomplete) => h("input", { id, type: "password", autocomplete, required: true });
+  const current = input("pw-current", "current-password");
+  const fresh = input("pw-new", "new-password");
+  const again = input("pw-again", "new-password");
+  const error = h("p", { class: "error", role: "alert", id: "pw-error" });
+  const button = h("button", { type: "submit", class: "btn" }, "Change my password");
+  const form = h("form", { class: "stack", novalidate: true },
+    h("label", { class: "field", for: "pw-current" }, "Current password"), current,
+    h("label", { class: "field", for: "pw-new" }, "New password (at least 10 characters)"), fresh,
+    h("label", { class: "field", for: "pw-again" }, "The same new password again"), again,
+    error, button);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    if (!current.value || !fresh.value) { error.textContent = "Please fill in both passwords."; return; }
+    if (fresh.value !== again.value) { error.textContent = "The two new passwords are not the same."; return; }
+    button.disabled = true;
+    try {
+      await api.post("/api/auth/password", { current_password: current.value, new_password: fresh.value });
+      form.reset();
+      toast("Password changed. Other phones and computers were logged out.");
+    } catch (err) {
+      error.textContent = err.offline ? "You're offline. This needs a connection." : err.message;
+    }
+    button.disabled = false;
+  });
+  return h("section", { class: "card", "aria-labelledby": "pw-h" }, h("h2", { id: "pw-h" }, "Password"),
+    h("p", { class: "muted" }, "Changing it logs you out on every other phone and computer."), form);
+}
+
 function dataSection() {
   const password = h("input", { type: "password", id: "delete-password", autocomplete: "current-password" });
   const error = h("p", { class: "error", role: "alert" });
@@ -184,7 +216,7 @@ function dataSection() {
 export async function render(root, { state }) {
   root.append(h("h1", {}, "Settings"));
   if (state.me) root.append(h("p", { class: "muted" }, `Logged in as ${state.me.email}${state.me.clinic ? ` · ${state.me.clinic.name}` : ""}`));
-  root.append(await notificationsSection(), await preferencesSection(), dataSection());
+  root.append(await notificationsSection(), await preferencesSection(), passwordSection(), dataSection());
   const out = h("button", { type: "button", class: "btn big-btn" }, "Log out");
   out.addEventListener("click", async () => {
     const waiting = (await myQueue()).length;
