@@ -48,7 +48,13 @@ https://127.0.0.1:{port} {{
 }}
 """
 
-pytestmark = pytest.mark.skipif(shutil.which(CADDY) is None, reason="needs Debian's caddy")
+
+@pytest.fixture(autouse=True)
+def caddy_installed():
+    """Never skipped: the test command installs Debian's caddy (tests/run)."""
+    assert shutil.which(CADDY), (
+        "Debian's caddy is missing: run bash tests/run, or apt-get install caddy"
+    )
 
 
 def wait_for_tls(port: int, context: ssl.SSLContext, process, timeout: float = 60) -> None:

@@ -19,14 +19,18 @@ from backend.auth import service
 from backend.extensions import db
 from tests.conftest import PASSWORD
 
+# These tests are about SQLite's single write lock (PostgreSQL locks rows): they run on
+# SQLite alone rather than being skipped on PostgreSQL.
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 def _sqlite_path(app) -> str:
     url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not url.startswith("sqlite:///"):
-        pytest.skip("SQLite's write lock only")
+    assert url.startswith("sqlite:///"), url
     return url.removeprefix("sqlite:///")
 
 
+@sqlite_only
 def test_login_checks_the_password_without_holding_the_write_lock(app, api, factory, monkeypatch):
     """While Argon2 runs, another connection can begin a write at once (no waiting)."""
     path = _sqlite_path(app)
@@ -83,6 +87,7 @@ WRITER = textwrap.dedent(
 )
 
 
+@sqlite_only
 def test_panel_pages_hold_up_while_another_process_writes(app, factory):
     """Each panel page reads, then writes its audit row. With another process committing
     all the while, none may answer 500 "database is locked". The pages are served by a real
