@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from backend.course.questionnaires import seed_questionnaires
 from backend.extensions import db
@@ -52,7 +53,7 @@ def test_invite_a_patient_who_then_joins(desktop, chromium, live, clinic):
     page.get_by_label("Name").fill("Omar Haddad")
     page.get_by_label("Email").fill("omar@example.test")
     page.get_by_role("button", name="Create invite").click()
-    assert page.locator(".qr svg").is_visible()
+    expect(page.locator(".qr svg")).to_be_visible()  # waits for the new page
     link = page.get_by_label("Invite link").input_value()
     assert re.match(rf"{re.escape(live.url)}/invite/[\w-]+$", link)
 
