@@ -92,6 +92,23 @@ def test_list_puts_red_flags_first_then_worsening_then_worse_reports_then_quiet(
     assert "No check-in for 3 days" in html
 
 
+def test_the_list_says_a_same_day_flag_as_the_patient_was_told(panel, factory, practitioner):
+    """Only same-day flags open: "a doctor today"; an emergency one as well: urgent care."""
+    patient = factory.patient(practitioner, display_name="Fay Fever")
+    same_day = red_flag(factory, patient)
+    same_day.urgency = "same_day"
+    db.session.commit()
+    html = panel.get("/panel/").get_data(as_text=True)
+    assert "Red flag reported: needs to see a doctor today" in html
+    assert "urgent medical care" not in html
+
+    red_flag(factory, patient).urgency = "emergency"
+    db.session.commit()
+    html = panel.get("/panel/").get_data(as_text=True)
+    assert "Red flag reported: needs urgent medical care" in html
+    assert "needs to see a doctor today" not in html
+
+
 class CheckInCleanup:
     """Remove a patient's check-ins from a day on (to make them "gone quiet")."""
 

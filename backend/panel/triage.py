@@ -71,6 +71,7 @@ class Row:
 
     patient: User
     red_flags: int = 0
+    same_day_flags: int = 0  # of those, the ones graded "see a doctor today"
     worse_reports: int = 0
     baseline_leg: float | None = None
     recent_leg: float | None = None
@@ -158,15 +159,17 @@ def patients_needing_attention(
             compare.add(user.id)
 
     # 2. Open alerts.
-    for patient_id, kind, count in db.session.execute(
-        select(Alert.patient_id, Alert.kind, func.count())
+    for patient_id, kind, urgency, count in db.session.execute(
+        select(Alert.patient_id, Alert.kind, Alert.urgency, func.count())
         .where(Alert.patient_id.in_(ids), Alert.acknowledged_at.is_(None))
-        .group_by(Alert.patient_id, Alert.kind)
+        .group_by(Alert.patient_id, Alert.kind, Alert.urgency)
     ):
         if kind is AlertKind.RED_FLAG:
-            rows[patient_id].red_flags = count
+            rows[patient_id].red_flags += count
+            if urgency == "same_day":
+                rows[patient_id].same_day_flags += count
         else:
-            rows[patient_id].worse_reports = count
+            rows[patient_id].worse_reports += count
 
     # 3. Leg pain in the first week, a mean of per-day means (several check-ins a day count
     # once). The join reads only each patient's first 7 days from the index.
@@ -275,7 +278,12 @@ def _explain(row: Row, today: date) -> None:
     ranks = []
     if row.red_flags:
         ranks.append(0)
-        reasons.append(("danger", "Red flag reported: needs urgent medical care"))
+        # Said as the patient was told: only same-day flags open means "a doctor today";
+        # any emergency (or ungraded) flag means urgent medical care.
+        if row.same_day_flags == row.red_flags:
+            reasons.append(("danger", "Red flag reported: needs to see a doctor today"))
+        else:
+            reasons.append(("danger", "Red flag reported: needs urgent medical care"))
     if row.worsening:
         ranks.append(1)
         reasons.append(
