@@ -65,6 +65,39 @@ def test_login_checks_the_password_without_holding_the_write_lock(app, api, fact
     assert seen == ["free"] * 4, seen
 
 
+@sqlite_only
+def test_closing_the_account_checks_the_password_without_holding_the_write_lock(
+    app, api, factory, monkeypatch
+):
+    """``DELETE /api/me`` asks for the password again: Argon2 runs with the lock free."""
+    from backend.progress import api as progress_api
+
+    path = _sqlite_path(app)
+    patient = factory.patient()
+    real_verify = progress_api.verify_password
+    seen = []
+
+    def verify_while_someone_writes(stored_hash, password):
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # fails at once if the request held the lock
+            other.execute("ROLLBACK")
+            seen.append("free")
+        except sqlite3.OperationalError as exc:
+            seen.append(str(exc))
+        finally:
+            other.close()
+        return real_verify(stored_hash, password)
+
+    monkeypatch.setattr(progress_api, "verify_password", verify_while_someone_writes)
+    api.login(patient)
+    db.session.remove()  # each request begins its own transaction, as in a worker
+    assert api.delete("/api/me", json={"password": "not my password"}).status_code == 403
+    db.session.remove()
+    assert api.delete("/api/me", json={"password": PASSWORD}).status_code == 200
+    assert seen == ["free", "free"], seen
+
+
 WRITER = textwrap.dedent(
     """
     import sqlite3, sys, time

@@ -302,7 +302,11 @@ def delete_account(body: DeleteAccountIn):
     stays with the clinic, which erases it after its retention period.
     """
     patient = current_user._get_current_object()
-    ok, _ = verify_password(patient.password_hash, body.password)
+    stored_hash = patient.password_hash
+    # End the transaction that loaded the account first: Argon2 (about 100 ms) must not run
+    # while this request holds SQLite's write lock, as for a login.
+    db.session.commit()
+    ok, _ = verify_password(stored_hash, body.password)
     if not ok:
         raise ApiError(
             403,
