@@ -30,18 +30,16 @@ def _sqlite_path(app) -> str:
     return url.removeprefix("sqlite:///")
 
 
-@sqlite_only
-def test_login_checks_the_password_without_holding_the_write_lock(app, api, factory, monkeypatch):
-    """While Argon2 runs, another connection can begin a write at once (no waiting)."""
-    path = _sqlite_path(app)
-    user = factory.practitioner()
-    real_verify = service.verify_password
-    seen = []
+def probe_the_lock_while_verifying(monkeypatch, module, path: str) -> list[str]:
+    """Make ``module.verify_password`` first try to take SQLite's write lock from another
+    connection; each check adds "free" (or the error) to the returned list."""
+    real_verify = module.verify_password
+    seen: list[str] = []
 
     def verify_while_someone_writes(stored_hash, password):
         other = sqlite3.connect(path, timeout=0, isolation_level=None)
         try:
-            other.execute("BEGIN IMMEDIATE")  # fails at once if the login held the lock
+            other.execute("BEGIN IMMEDIATE")  # fails at once if the request held the lock
             other.execute("ROLLBACK")
             seen.append("free")
         except sqlite3.OperationalError as exc:
@@ -50,7 +48,16 @@ def test_login_checks_the_password_without_holding_the_write_lock(app, api, fact
             other.close()
         return real_verify(stored_hash, password)
 
-    monkeypatch.setattr(service, "verify_password", verify_while_someone_writes)
+    monkeypatch.setattr(module, "verify_password", verify_while_someone_writes)
+    return seen
+
+
+@sqlite_only
+def test_login_checks_the_password_without_holding_the_write_lock(app, api, factory, monkeypatch):
+    """While Argon2 runs, another connection can begin a write at once (no waiting)."""
+    path = _sqlite_path(app)
+    user = factory.practitioner()
+    seen = probe_the_lock_while_verifying(monkeypatch, service, path)
     email = user.email
     app.config["WTF_CSRF_ENABLED"] = False
     for password, status in ((PASSWORD, 200), ("wrong password", 401)):
@@ -74,22 +81,7 @@ def test_closing_the_account_checks_the_password_without_holding_the_write_lock(
 
     path = _sqlite_path(app)
     patient = factory.patient()
-    real_verify = progress_api.verify_password
-    seen = []
-
-    def verify_while_someone_writes(stored_hash, password):
-        other = sqlite3.connect(path, timeout=0, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")  # fails at once if the request held the lock
-            other.execute("ROLLBACK")
-            seen.append("free")
-        except sqlite3.OperationalError as exc:
-            seen.append(str(exc))
-        finally:
-            other.close()
-        return real_verify(stored_hash, password)
-
-    monkeypatch.setattr(progress_api, "verify_password", verify_while_someone_writes)
+    seen = probe_the_lock_while_verifying(monkeypatch, progress_api, path)
     api.login(patient)
     db.session.remove()  # each request begins its own transaction, as in a worker
     assert api.delete("/api/me", json={"password": "not my password"}).status_code == 403
