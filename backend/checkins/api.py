@@ -6,14 +6,14 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, abort
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from ..alerts import notify
 from ..api import ApiError, fields, route
 from ..extensions import db
 from ..models import Alert, AlertKind, CheckIn, Role
 from ..timeutil import local_date
-from .red_flags import urgency
+from .red_flags import answered_yes, urgency
 from .schemas import CheckInIn, CheckInList, CheckInOut, CheckInQuery
 
 # Before this the phone's clock is plainly broken: a red flag then counts from its arrival.
@@ -22,7 +22,27 @@ EARLIEST_CLOCK = datetime(2000, 1, 1, tzinfo=UTC)
 bp = Blueprint("checkins", __name__, url_prefix="/api")
 
 
-def checkin_out(entry: CheckIn) -> CheckInOut:
+# What the app is shown of a check-in: also read as plain rows for the history (no ORM
+# objects for a page the patient only reads).
+OUT_COLUMNS = (
+    CheckIn.id,
+    CheckIn.recorded_at,
+    CheckIn.local_date,
+    CheckIn.leg_pain,
+    CheckIn.back_pain,
+    CheckIn.locations,
+    CheckIn.side,
+    CheckIn.sensations,
+    CheckIn.sitting_minutes,
+    CheckIn.note,
+    CheckIn.red_flag_answers,
+    CheckIn.has_red_flag,
+    CheckIn.urgency,
+)
+
+
+def checkin_out(entry: CheckIn | Row) -> CheckInOut:
+    """A stored check-in (or a row of OUT_COLUMNS) as the app sees it."""
     return CheckInOut(
         id=entry.id,
         recorded_at=entry.recorded_at,
@@ -34,7 +54,7 @@ def checkin_out(entry: CheckIn) -> CheckInOut:
         sensations=entry.sensations,
         sitting_minutes=entry.sitting_minutes,
         note=entry.note,
-        red_flags=entry.red_flags,
+        red_flags=answered_yes(entry.red_flag_answers),
         red_flag_answers=entry.red_flag_answers,
         has_red_flag=entry.has_red_flag,
         urgency=entry.urgency,
@@ -135,11 +155,11 @@ def create_checkin(body: CheckInIn):
 @route(bp, "/checkins", query=CheckInQuery, response=CheckInList, role=Role.PATIENT)
 def list_checkins(query: CheckInQuery):
     """My check-ins, newest first."""
-    stmt = select(CheckIn).where(CheckIn.patient_id == current_user.id)
+    stmt = select(*OUT_COLUMNS).where(CheckIn.patient_id == current_user.id)
     if query.since:
         stmt = stmt.where(CheckIn.local_date >= query.since)
     stmt = stmt.order_by(CheckIn.recorded_at.desc()).limit(query.limit)
-    return CheckInList(items=[checkin_out(c) for c in db.session.scalars(stmt)])
+    return CheckInList(items=[checkin_out(row) for row in db.session.execute(stmt)])
 
 
 @route(bp, "/checkins/<int:checkin_id>", response=CheckInOut, role=Role.PATIENT)
