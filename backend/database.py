@@ -94,12 +94,17 @@ def reads_first(endpoint: str) -> None:
 def end_reads() -> None:
     """The reads of a ``reads_first`` request are over and it will write.
 
-    SQLite: the read transaction ends (a deferred one that writes later may fail with
-    SQLITE_BUSY) and the next one begins IMMEDIATE; what was read is read again there.
+    SQLite: a deferred transaction that writes after reading may fail with SQLITE_BUSY, so
+    the read transaction ends and, on the same connection, a write transaction begins
+    IMMEDIATE: it waits for the lock as any write does. Nothing was written, so ending it
+    with COMMIT loses nothing, and the session goes on (what it loaded stays loaded; a write
+    that depends on a row reads it again, and an Idempotency-Key is unique in the table).
     PostgreSQL: reads take no lock, so the transaction simply goes on."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.rollback()
     g.between_reads_done = True
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("COMMIT")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def write_lock() -> None:

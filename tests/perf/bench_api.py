@@ -60,11 +60,17 @@ NOOP, GET, POST, REPLAY = (
     "POST /api/checkins",
     "replayed POST (same key)",
 )
+# The floor: the same database work in a bare Flask app on the same server (bare_app).
+BARE_GET, BARE_INSERT = "bare: session, user, page", "bare: session, user, insert"
 GOALS = {GET: 0.6, REPLAY: 0.5, POST: 0.25}
 
 
 def bench_app():
-    """The real app plus a no-op route (gunicorn entry point)."""
+    """The real app plus a no-op route, and beside it on the same server a bare Flask app
+    (gunicorn entry point). The bare app is the floor: the same database work as the
+    endpoints, in plain DB-API calls with no hooks, no ORM and no validation."""
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
     from backend import create_app
 
     app = create_app()
@@ -73,7 +79,98 @@ def bench_app():
     def noop():
         return "ok"
 
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/bench/bare": bare_app(app)})
     return app
+
+
+def bare_app(app):
+    """GET /page: the session's user, then the newest 20 check-ins, as JSON. POST /insert:
+    one durable row (the write of a check-in, without the rest)."""
+    from flask import Flask, Response, session
+
+    from backend.extensions import db
+
+    bare = Flask("bare")
+    bare.config.update(
+        SECRET_KEY=app.config["SECRET_KEY"],
+        SESSION_COOKIE_NAME=app.config["SESSION_COOKIE_NAME"],
+    )
+    with app.app_context():
+        engine = db.engine
+    sqlite = engine.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    columns = (
+        "id, recorded_at, local_date, leg_pain, back_pain, locations, side, sensations, "
+        "sitting_minutes, note, red_flag_answers, has_red_flag, urgency"
+    )
+    names = [name.strip() for name in columns.split(",")]
+
+    def user_id(cursor) -> int:
+        ident = int(str(session.get("_user_id", "0")).partition(":")[0])
+        cursor.execute(
+            f'SELECT id, active, session_version FROM "user" WHERE id = {mark}', (ident,)
+        )
+        return cursor.fetchone()[0]
+
+    @bare.get("/page")
+    def page():
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            if sqlite:
+                cursor.execute("BEGIN")
+            patient = user_id(cursor)
+            cursor.execute(
+                f"SELECT {columns} FROM check_in WHERE patient_id = {mark} "
+                "ORDER BY recorded_at DESC LIMIT 20",
+                (patient,),
+            )
+            rows = cursor.fetchall()
+            connection.rollback()
+        finally:
+            connection.close()
+        items = []
+        for row in rows:
+            item = dict(zip(names, row, strict=True))
+            for name in ("locations", "sensations", "red_flag_answers"):
+                if isinstance(item[name], str):
+                    item[name] = json.loads(item[name])
+            items.append(item)
+        return Response(json.dumps({"items": items}, default=str), mimetype="application/json")
+
+    @bare.post("/insert")
+    def insert():
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            if sqlite:
+                cursor.execute("BEGIN IMMEDIATE")
+            patient = user_id(cursor)
+            cursor.execute(
+                "INSERT INTO check_in (patient_id, recorded_at, local_date, received_at, "
+                "leg_pain, back_pain, locations, side, sensations, sitting_minutes, "
+                f"red_flag_answers, has_red_flag) VALUES ({', '.join([mark] * 12)})",
+                (
+                    patient,
+                    "2026-01-01 10:00:00.000000",
+                    "2026-01-01",
+                    "2026-01-01 10:00:00.000000",
+                    5,
+                    3,
+                    '["buttock"]',
+                    "left",
+                    '["tingling"]',
+                    200,
+                    "{}",
+                    False,
+                ),
+            )
+            connection.commit()
+        finally:
+            connection.close()
+        return Response('{"ok": true}', status=201, mimetype="application/json")
+
+    return bare
 
 
 def prepare(database_url: str | None) -> tuple[dict, str]:
@@ -278,12 +375,14 @@ def endpoints(port) -> dict:
     return {
         NOOP: lambda: ("GET", "/bench/noop", None, {}),
         GET: lambda: ("GET", "/api/checkins?limit=20", None, reader),
+        BARE_GET: lambda: ("GET", "/bench/bare/page", None, reader),
         POST: lambda: (
             "POST",
             "/api/checkins",
             BODY,
             {**post, "Idempotency-Key": uuid.uuid4().hex},
         ),
+        BARE_INSERT: lambda: ("POST", "/bench/bare/insert", BODY, post),
         REPLAY: lambda: ("POST", "/api/checkins", BODY, {**post, "Idempotency-Key": key}),
     }
 
