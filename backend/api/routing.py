@@ -27,7 +27,7 @@ from typing import Any, cast
 from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
@@ -171,16 +171,19 @@ def _run_idempotent(view: Callable, operation: Operation, args, kwargs):
     end_reads()
     status = operation.status
     text = _answer(operation, view(*args, **kwargs))
-    db.session.add(
-        IdempotentRequest(
-            user_id=current_user.id,
-            key=key,
-            request_hash=request_hash,
-            status_code=status,
-            response=json.loads(text) if text is not None else None,
-        )
-    )
     try:
+        # One row, through Core as the check-in itself (checkins/api.py); a copy that won
+        # the race has the same key: the unique index refuses this one.
+        db.session.connection().execute(
+            insert(IdempotentRequest),
+            {
+                "user_id": current_user.id,
+                "key": key,
+                "request_hash": request_hash,
+                "status_code": status,
+                "response": json.loads(text) if text is not None else None,
+            },
+        )
         db.session.commit()
     except IntegrityError:
         # The same entry arrived twice at once; the other copy won. Answer as it did.
