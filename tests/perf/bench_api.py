@@ -1,7 +1,7 @@
 """Benchmark: the check-in endpoints against a no-op Flask route on the same server.
 
 Run:  .venv/bin/python tests/perf/bench_api.py [--seconds 2] [--rounds 5] [--clients 8]
-      [--profile DIR]
+      [--profile DIR | --app-cpu]
       (with TEST_DATABASE_URL set, PostgreSQL is measured too)
 
 Starts gunicorn (2 sync workers) on loopback with the real app plus one no-op route, logs in
@@ -14,6 +14,14 @@ noisy machine a ratio measured side by side moves much less than a rate.
 
 Goals (issue 11): GET >= 0.6x the no-op route, a replayed POST >= 0.5x (a replay is a read),
 a first POST >= 0.25x (a one-row durable insert in a bare Flask route costs about that here).
+
+Beside each endpoint runs its floor: a bare Flask app mounted on the same server
+(``/bench/bare``) does the same database work in plain DB-API calls (the session's user,
+then the page; or the user, then one durable insert) with no hooks, ORM or validation.
+What the app adds is the distance between an endpoint and its floor.
+
+``--app-cpu`` measures instead the app's own CPU per request: its WSGI callable called in
+process, with no server, network or client (steadier than rates on a shared machine).
 
 ``--profile DIR`` samples both workers with py-spy (one run per endpoint, CPU only) and
 writes DIR/<db>-<endpoint>.txt (collapsed stacks) plus a summary of the top frames.
@@ -94,6 +102,7 @@ def bare_app(app):
     bare.config.update(
         SECRET_KEY=app.config["SECRET_KEY"],
         SESSION_COOKIE_NAME=app.config["SESSION_COOKIE_NAME"],
+        SESSION_REFRESH_EACH_REQUEST=False,  # it reads the session, never changes it
     )
     with app.app_context():
         engine = db.engine
@@ -519,8 +528,95 @@ def run(label: str, database_url: str | None, args) -> dict[str, float]:
     return ratios
 
 
+def app_cpu(database_url: str | None, requests: int) -> None:
+    """CPU per request of the app alone: its WSGI callable called in this process, with no
+    server, network or client (run in a child process per database, see --app-cpu). The
+    best of three runs of ``requests`` each; steadier than rates on a shared machine."""
+    import io
+
+    env, _ = prepare(database_url)
+    for name in ("BETWEEN_INSTANCE", "BETWEEN_ENV", "DATABASE_URL"):
+        if name in env:
+            os.environ[name] = env[name]
+    app = bench_app()
+
+    def call(method, path, body=None, headers=None):
+        environ = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path.partition("?")[0],
+            "QUERY_STRING": path.partition("?")[2],
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.url_scheme": "http",
+            "wsgi.errors": sys.stderr,
+            "CONTENT_LENGTH": str(len(body or "")),
+        }
+        for header, value in (headers or {}).items():
+            key = header.upper().replace("-", "_")
+            environ[key if key == "CONTENT_TYPE" else f"HTTP_{key}"] = value
+        answer: list[str] = []
+        environ["wsgi.input"] = io.BytesIO((body or "").encode())
+        data = b"".join(app(environ, lambda status, headers, *_: answer.extend([status, headers])))
+        return answer[0], dict(answer[1]) | {"Set-Cookie": _cookies(answer[1])}, data
+
+    def _cookies(headers) -> str:
+        return "; ".join(v.split(";")[0] for k, v in headers if k.lower() == "set-cookie")
+
+    def login(email: str) -> dict:
+        status, headers, _ = call(
+            "POST",
+            "/api/auth/login",
+            json.dumps({"email": email, "password": "bench-password"}),
+            {"Content-Type": "application/json", "X-Requested-With": "between"},
+        )
+        assert status.startswith("200"), status
+        return {"Cookie": headers["Set-Cookie"]}
+
+    reader = login("reader@bench.test")
+    post = {
+        **login("writer@bench.test"),
+        "Content-Type": "application/json",
+        "X-Requested-With": "between",
+    }
+    key = uuid.uuid4().hex
+    call("POST", "/api/checkins", BODY, {**post, "Idempotency-Key": key})
+    cases = {
+        NOOP: lambda: call("GET", "/bench/noop"),
+        GET: lambda: call("GET", "/api/checkins?limit=20", None, reader),
+        BARE_GET: lambda: call("GET", "/bench/bare/page", None, reader),
+        POST: lambda: call(
+            "POST", "/api/checkins", BODY, {**post, "Idempotency-Key": uuid.uuid4().hex}
+        ),
+        BARE_INSERT: lambda: call("POST", "/bench/bare/insert", BODY, post),
+        REPLAY: lambda: call("POST", "/api/checkins", BODY, {**post, "Idempotency-Key": key}),
+    }
+    label = "PostgreSQL" if database_url else "SQLite (WAL)"
+    print(
+        f"\n{label}: the app's own CPU per request (no server, no client), best of 3 x {requests}"
+    )
+    for name, make in cases.items():
+        for _ in range(30):
+            status, _, data = make()
+            assert status[0] == "2", (name, status, data[:200])
+        best = float("inf")
+        for _ in range(3):
+            began = time.process_time()
+            for _ in range(requests):
+                make()
+            best = min(best, (time.process_time() - began) / requests)
+        print(f"  {name:28s} {1000 * best:6.3f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--app-cpu",
+        action="store_true",
+        help="measure the app's own CPU per request in process instead (no server or client)",
+    )
+    parser.add_argument("--app-cpu-database", help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=2)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--clients", type=int, default=8)
@@ -529,6 +625,15 @@ def main() -> None:
     runs: list[tuple[str, str | None]] = [("SQLite (WAL)", None)]
     if os.environ.get("TEST_DATABASE_URL"):
         runs.append(("PostgreSQL", os.environ["TEST_DATABASE_URL"]))
+    if args.app_cpu_database is not None:
+        app_cpu(args.app_cpu_database or None, 400)
+        return
+    if args.app_cpu:
+        for _, url in runs:  # a process each: the app reads its database from the environment
+            subprocess.run(
+                [sys.executable, __file__, "--app-cpu-database", url or ""], check=True, cwd=ROOT
+            )
+        return
     met = total = 0
     for label, url in runs:
         ratios = run(label, url, args)
