@@ -130,7 +130,7 @@ def create_checkin(body: CheckInIn):
         "urgency": grade,
     }
     # The app's busiest write is one row: a Core INSERT costs a third of what the ORM's
-    # unit of work adds to it (tests/perf/PROFILE.md). Column defaults apply as in the ORM.
+    # unit of work adds to it (tests/perf/PROFILE-api.md). Column defaults apply as in the ORM.
     inserted = db.session.connection().execute(insert(CheckIn).returning(CheckIn.id), values)
     entry_id = inserted.scalar_one()
     red_flags = answered_yes(answers)
