@@ -70,8 +70,8 @@ def _inputs_changed(session: Session, _context, _instances) -> None:
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, _WATCHED):
             patient_id = obj.patient_id
-            if patient_id is None and obj.patient is not None:  # set by relationship
-                patient_id = obj.patient.id
+            if patient_id is None:  # maybe set by relationship (not every model has one)
+                patient_id = getattr(getattr(obj, "patient", None), "id", None)
             if patient_id is not None:  # None: a new patient, with nothing kept yet
                 ids.add(patient_id)
         elif isinstance(obj, AssignmentDose):
