@@ -33,7 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sqlalchemy import event, insert, select, update  # noqa: E402
 
-from backend import create_app  # noqa: E402
+from backend import (
+    create_app,  # noqa: E402
+    models,  # noqa: E402
+)
 from backend.auth.passwords import hash_password  # noqa: E402
 from backend.extensions import db  # noqa: E402
 from backend.homework.library import seed_library  # noqa: E402
@@ -57,10 +60,8 @@ GOAL_MS = 25
 DAYS = 365
 NO_FLAGS = {flag: False for flag in RED_FLAGS}
 
-try:  # the figures the list keeps between views (absent before they were kept)
-    from backend.models import PatientSummary  # noqa: E402
-except ImportError:
-    PatientSummary = None
+# The figures the list keeps between views (absent before they were kept: then None).
+KEPT = getattr(models, "PatientSummary", None)
 
 
 def make_app(directory: str):
@@ -201,8 +202,8 @@ def measure(app, practitioner_email: str, runs: int) -> dict:
 
     def stale(ids) -> None:
         """As if these patients had written something (kept figures, where there are any)."""
-        if PatientSummary is not None:
-            table = PatientSummary.__table__
+        if KEPT is not None:
+            table = KEPT.__table__
             with engine.begin() as conn:
                 conn.execute(
                     update(table)
