@@ -326,9 +326,15 @@ def compute_figures(who: list, today: date, tz_name: str = "UTC") -> dict[int, F
         Assignment.start_date <= today,
         or_(Assignment.end_date.is_(None), Assignment.end_date >= recent_start),
     )
-    doses: dict[int, list[AssignmentDose]] = {}
-    for dose in db.session.scalars(  # one statement however many assignments
-        select(AssignmentDose)
+    # Plain rows, not loaded objects: due_of reads the same columns from either.
+    doses: dict[int, list] = {}
+    for dose in _rows(  # one statement however many assignments
+        select(
+            AssignmentDose.assignment_id,
+            AssignmentDose.effective_from,
+            AssignmentDose.times_per_day,
+            AssignmentDose.days_per_week,
+        )
         .join(Assignment, AssignmentDose.assignment_id == Assignment.id)
         .where(*running)
         .order_by(AssignmentDose.effective_from)
@@ -336,7 +342,17 @@ def compute_figures(who: list, today: date, tz_name: str = "UTC") -> dict[int, F
         doses.setdefault(dose.assignment_id, []).append(dose)
     assignments = {
         a.id: (a.patient_id, due_of(a, tz_name, doses.get(a.id, [])))
-        for a in db.session.scalars(select(Assignment).where(*running))
+        for a in _rows(
+            select(
+                Assignment.id,
+                Assignment.patient_id,
+                Assignment.start_date,
+                Assignment.end_date,
+                Assignment.ended_at,
+                Assignment.times_per_day,
+                Assignment.days_per_week,
+            ).where(*running)
+        )
     }
     due: dict[int, float] = {}
     for patient_id, schedule in assignments.values():
