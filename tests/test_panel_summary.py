@@ -19,6 +19,7 @@ from backend.models import (
     utcnow,
 )
 from backend.panel import summary, triage
+from backend.reminders import clock
 from tests.conftest import checkin_body
 
 TODAY = utcnow().date()
@@ -240,3 +241,31 @@ def test_figures_computed_before_a_write_committed_are_not_kept_as_fresh(clinic)
     assert not summary.is_fresh(
         kept.generation, kept.computed_generation, kept.computed_for, kept.tz, TODAY, "UTC"
     )
+
+
+def test_the_clock_computes_stale_figures_so_a_first_view_computes_nothing(
+    app, clinic, computed, factory
+):
+    practitioner, patients = clinic
+    factory.checkin(patients[1], local_date=TODAY, leg_pain=9)  # nothing kept yet, and a write
+    assert clock.refresh_lists(app) == len(patients)
+    assert clock.refresh_lists(app) == 0  # nothing went stale since
+    factory.checkin(patients[1], local_date=TODAY - timedelta(days=20), leg_pain=1)
+    assert clock.refresh_lists(app) == 1
+    computed.clear()
+    triage.patients_needing_attention(practitioner.clinic_id, TODAY)
+    assert computed == []  # the view read what the clock kept...
+    check(practitioner)  # ...and it is the list from scratch
+    # A new clinic day: the clock computes the moved week before anyone looks.
+    tomorrow = TODAY + timedelta(days=1)
+    assert triage.refresh(practitioner.clinic_id, tomorrow, "UTC") == len(patients)
+    computed.clear()
+    triage.patients_needing_attention(practitioner.clinic_id, tomorrow)
+    assert computed == []
+    check(practitioner, tomorrow)
+
+
+def test_the_clock_runs_the_refresh_every_quarter_hour(app):
+    job = {job.id: job for job in clock.build_scheduler(app).get_jobs()}["patients-lists"]
+    assert job.coalesce is True and job.max_instances == 1
+    assert "minute='0,15,30,45'" in str(job.trigger)

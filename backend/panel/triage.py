@@ -30,6 +30,7 @@ from sqlalchemy import Date, and_, case, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
+from ..database import writing
 from ..extensions import db
 from ..models import (
     Alert,
@@ -132,11 +133,51 @@ def patients_needing_attention(
     """The clinic's patients (or those ``lead_id`` leads), most in need of attention first,
     each with why. ``recompute``: every figure from scratch, nothing kept read or written
     (what the kept figures must always equal)."""
+    in_clinic = _in_clinic(clinic_id, query, lead_id)
+    rows, figures, seen = _with_figures(in_clinic, today, tz_name, recompute)
+    if not rows:
+        return []
+    if figures and not recompute:
+        summary.store(db.session.connection(), figures, seen, today, tz_name)
+
+    # Open alerts, read live.
+    ids = select(User.id).where(*in_clinic).scalar_subquery()
+    for patient_id, kind, urgency, count in _rows(
+        select(Alert.patient_id, Alert.kind, Alert.urgency, func.count())
+        .where(Alert.patient_id.in_(ids), Alert.acknowledged_at.is_(None))
+        .group_by(Alert.patient_id, Alert.kind, Alert.urgency)
+    ):
+        if kind is AlertKind.RED_FLAG:
+            rows[patient_id].red_flags += count
+            if urgency == "same_day":
+                rows[patient_id].same_day_flags += count
+        else:
+            rows[patient_id].worse_reports += count
+
+    for row in rows.values():
+        _explain(row, today)
+    # An open red flag stays on top even for a deactivated patient: it is never buried.
+    return sorted(
+        rows.values(),
+        key=lambda r: (r.rank > 0, not r.patient.active, r.rank, r.patient.display_name.lower()),
+    )
+
+
+def _in_clinic(clinic_id: int, query: str = "", lead_id: int | None = None) -> list:
     in_clinic = [User.clinic_id == clinic_id, User.role == Role.PATIENT]
     if lead_id is not None:
         in_clinic.append(User.practitioner_id == lead_id)
     if query.strip():
         in_clinic.append(search_filter(query))
+    return in_clinic
+
+
+def _with_figures(
+    in_clinic: list, today: date, tz_name: str, recompute: bool = False
+) -> tuple[dict[int, Row], dict[int, Figures], dict[int, int | None]]:
+    """The patients, each with their figures: kept ones where fresh, else computed now.
+    Returns the rows by patient id, the figures computed now and the generation each of
+    those was seen at (for ``summary.store``)."""
     kept = PatientSummary
     found = _rows(
         select(
@@ -159,8 +200,6 @@ def patients_needing_attention(
         .where(*in_clinic)
         .order_by(User.display_name)
     ).all()
-    if not found:
-        return []
     rows: dict[int, Row] = {}
     stale: dict[int, int | None] = {}  # patient id: the generation seen
     for (
@@ -187,6 +226,7 @@ def patients_needing_attention(
             row.last_checkin, row.adherence = last_checkin, adherence
         else:
             stale[patient_id] = generation
+    figures: dict[int, Figures] = {}
     if stale:
         who = in_clinic if len(stale) == len(rows) else [User.id.in_(sorted(stale))]
         figures = compute_figures(who, today, tz_name)
@@ -198,30 +238,22 @@ def patients_needing_attention(
                 f.worsening,
             )
             row.last_checkin, row.adherence = f.last_checkin, f.adherence
-        if not recompute:
-            summary.store(db.session.connection(), figures, stale, today, tz_name)
+    return rows, figures, stale
 
-    # Open alerts, read live.
-    ids = select(User.id).where(*in_clinic).scalar_subquery()
-    for patient_id, kind, urgency, count in _rows(
-        select(Alert.patient_id, Alert.kind, Alert.urgency, func.count())
-        .where(Alert.patient_id.in_(ids), Alert.acknowledged_at.is_(None))
-        .group_by(Alert.patient_id, Alert.kind, Alert.urgency)
-    ):
-        if kind is AlertKind.RED_FLAG:
-            rows[patient_id].red_flags += count
-            if urgency == "same_day":
-                rows[patient_id].same_day_flags += count
-        else:
-            rows[patient_id].worse_reports += count
 
-    for row in rows.values():
-        _explain(row, today)
-    # An open red flag stays on top even for a deactivated patient: it is never buried.
-    return sorted(
-        rows.values(),
-        key=lambda r: (r.rank > 0, not r.patient.active, r.rank, r.patient.display_name.lower()),
-    )
+def refresh(clinic_id: int, today: date, tz_name: str) -> int:
+    """Compute and keep the clinic's figures that went stale (the clock does it after each
+    clinic's midnight, so that a practitioner's first view of the day need not). Computed in
+    a read transaction, written in a short write one; the generation check in
+    ``summary.store`` keeps out figures that a write in between made stale. Returns how many
+    patients' figures were computed."""
+    _, figures, seen = _with_figures(_in_clinic(clinic_id), today, tz_name)
+    db.session.rollback()  # end the read; the write below takes the lock only to write
+    if figures:
+        with writing():
+            summary.store(db.session.connection(), figures, seen, today, tz_name)
+            db.session.commit()
+    return len(figures)
 
 
 def _rows(statement):
