@@ -4,7 +4,7 @@ after every kind of change, the list read from them is the list computed from sc
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from backend.extensions import db
 from backend.homework.service import change_dose
@@ -269,3 +269,42 @@ def test_the_clock_runs_the_refresh_every_quarter_hour(app):
     job = {job.id: job for job in clock.build_scheduler(app).get_jobs()}["patients-lists"]
     assert job.coalesce is True and job.max_instances == 1
     assert "minute='0,15,30,45'" in str(job.trigger)
+
+
+def test_bulk_inserts_and_a_check_in_moved_to_another_patient_count_too(clinic, computed):
+    practitioner, patients = clinic
+    check(practitioner)
+    db.session.execute(
+        insert(CheckIn),
+        [
+            {
+                "patient_id": patients[0].id,
+                "local_date": TODAY,
+                "leg_pain": 10,
+                "back_pain": 1,
+                "red_flag_answers": {},
+            }
+        ],
+    )
+    db.session.execute(
+        insert(CheckIn).values(
+            patient_id=patients[1].id,
+            local_date=TODAY - timedelta(days=1),
+            leg_pain=0,
+            back_pain=0,
+            red_flag_answers={},
+        )
+    )
+    db.session.commit()
+    computed.clear()
+    rows = {r.patient.id: r for r in check(practitioner)}
+    assert computed[0] == 2
+    entry = db.session.scalar(
+        select(CheckIn).where(CheckIn.patient_id == patients[1].id).order_by(CheckIn.id).limit(1)
+    )
+    entry.patient_id = patients[2].id  # the first week of one, moved to another
+    db.session.commit()
+    computed.clear()
+    after = {r.patient.id: r for r in check(practitioner)}
+    assert computed[0] == 2
+    assert after[patients[1].id].baseline_leg != rows[patients[1].id].baseline_leg

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, cast
 from sqlalchemy import Table, bindparam, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import get_history
 
 from ..models import Assignment, AssignmentDose, CheckIn, Completion, Course, PatientSummary
 
@@ -74,6 +75,8 @@ def _inputs_changed(session: Session, _context, _instances) -> None:
                 patient_id = getattr(getattr(obj, "patient", None), "id", None)
             if patient_id is not None:  # None: a new patient, with nothing kept yet
                 ids.add(patient_id)
+            # Moved to another patient: the one it left changed too.
+            ids.update(v for v in get_history(obj, "patient_id").deleted if v is not None)
         elif isinstance(obj, AssignmentDose):
             if obj.assignment is not None and obj.assignment.patient_id is not None:
                 ids.add(obj.assignment.patient_id)
@@ -102,6 +105,8 @@ def _bulk_write(state) -> None:
     if state.is_insert:
         params = state.parameters
         rows = params if isinstance(params, list) else [params or {}]
+        if not any(rows):  # the values written in the statement: insert(X).values(...)
+            rows = _inline_values(state.statement)
         if entity is AssignmentDose:
             assignments = sorted({r["assignment_id"] for r in rows if "assignment_id" in r})
             ids = set(
@@ -121,6 +126,18 @@ def _bulk_write(state) -> None:
             found = select(entity.patient_id)
         ids = set(connection.scalars(found.where(where) if where is not None else found))
     invalidate(connection, ids)
+
+
+def _inline_values(statement) -> list[dict]:
+    """The rows of ``insert(X).values(...)`` (one row, or several: ``name_m0``, ``name_m1``)."""
+    rows: dict[int, dict] = {}
+    for key, value in statement.compile().params.items():
+        name, _, index = key.rpartition("_m")
+        if name and index.isdigit():
+            rows.setdefault(int(index), {})[name] = value
+        else:
+            rows.setdefault(-1, {})[key] = value
+    return list(rows.values())
 
 
 def is_fresh(
