@@ -1,6 +1,7 @@
 """Benchmark the panel's patients list: server time and SQL queries at 10, 100, 1,000 patients.
 
-    .venv/bin/python tests/perf/bench_panel.py [--runs 15]
+    .venv/bin/python tests/perf/bench_panel.py [--runs 15] [--keep DIR]
+    .venv/bin/python tests/perf/bench_panel.py --database-url postgresql://…/an_empty_db
 
 Seeds three clinics (10, 100 and 1,000 patients) in one SQLite database, each patient with
 a year of daily check-ins (a second one on some days), two exercises done on most of the
@@ -31,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from sqlalchemy import event, insert, select, update  # noqa: E402
+from sqlalchemy import event, insert, inspect, select, text, update  # noqa: E402
 
 from backend import (
     create_app,  # noqa: E402
@@ -64,14 +65,16 @@ NO_FLAGS = {flag: False for flag in RED_FLAGS}
 KEPT = getattr(models, "PatientSummary", None)
 
 
-def make_app(directory: str):
+def make_app(directory: str, database_url: str | None = None):
     os.environ.setdefault("BETWEEN_ENV", "development")
     os.environ["BETWEEN_INSTANCE"] = directory
+    if database_url and database_url.startswith("postgresql://"):
+        database_url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "benchmark-secret-key-long-enough-0123456789",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory}/bench.sqlite3",
+            "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{directory}/bench.sqlite3",
             "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
         }
     )
@@ -256,16 +259,32 @@ def main() -> int:
     parser.add_argument(
         "--keep", metavar="DIR", help="keep the seeded database in DIR and reuse it on the next run"
     )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="a PostgreSQL database of your own instead of SQLite: its schema is replaced "
+        "unless it already holds this benchmark's data, which is then reused",
+    )
     args = parser.parse_args()
     rng = random.Random(7)
+    postgres = bool(args.database_url)
     with tempfile.TemporaryDirectory() as scratch:
         directory = args.keep or scratch
         Path(directory).mkdir(parents=True, exist_ok=True)
-        seeded = (Path(directory) / "bench.sqlite3").exists()
-        app = make_app(directory)
+        app = make_app(directory, args.database_url)
         began = time.perf_counter()
         practitioners = {size: f"pract{size}@bench.example" for size in SIZES}
         with app.app_context():
+            if postgres:
+                seeded = inspect(db.engine).has_table("user") and bool(
+                    db.session.scalar(select(User.id).where(User.email == practitioners[SIZES[-1]]))
+                )
+                db.session.rollback()
+                if not seeded:
+                    with db.engine.begin() as conn:
+                        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            else:
+                seeded = (Path(directory) / "bench.sqlite3").stat().st_size > 0
             if not seeded:
                 db.create_all()
                 seed_library()
@@ -275,7 +294,8 @@ def main() -> int:
             total = db.session.query(CheckIn).count()
         print(
             f"{'reused' if seeded else 'seeded'} {sum(SIZES)} patients, {total:,} check-ins "
-            f"in {time.perf_counter() - began:.1f} s (SQLite)\n"
+            f"in {time.perf_counter() - began:.1f} s "
+            f"({'PostgreSQL: CPU is this process only, not the server' if postgres else 'SQLite'})\n"
         )
         print(
             f"{'patients':>9} {'list (ms)':>10} {'CPU (ms)':>9} {'no-op (ms)':>11} {'ratio':>6} "
