@@ -27,6 +27,7 @@ from .homework import FEELINGS, Assignment, AssignmentDose, Completion, Exercise
 from .intake import Intake
 from .mail import MailMessage
 from .push import OutboxMessage, PushSubscription, ReminderPreference
+from .summary import PatientSummary
 
 __all__ = [
     "UTCDateTime",
@@ -64,4 +65,5 @@ __all__ = [
     "OutboxMessage",
     "PushSubscription",
     "ReminderPreference",
+    "PatientSummary",
 ]

@@ -1,15 +1,19 @@
 """Who needs attention first: the patients list of the panel.
 
-Every figure is aggregated for the whole clinic at once with GROUP BY, so the number of
-queries is the same for 10 patients or 10,000 (tests/perf/bench_panel.py checks it):
+Each patient's costly figures (leg pain in the first week and in the last 7 days, the last
+check-in, homework done of what was due in the last 7 days) are kept between views in
+``PatientSummary`` (backend/panel/summary.py says when they are computed again). A view reads
+the patients with their kept figures and their open alerts: two statements. Figures that may
+have changed are computed again by ``compute_figures`` for those patients only, aggregated
+with GROUP BY, so the number of statements is the same for 10 patients or 10,000
+(tests/perf/bench_panel.py checks it):
 
-1. the patients (filtered by the search), each with the start of their first week (the
-   current course's start, else their first check-in) and their last check-in;
-2. open alerts per patient and kind;
-3. and 4. leg pain in the first week and in the last 7 days, each a mean of per-day means,
+1. each patient's start of the first week (the current course's start, else their first
+   check-in) and their last check-in;
+2. and 3. leg pain in the first week and in the last 7 days, each a mean of per-day means,
    reading only those days' rows from the (patient_id, local_date) index;
-5. homework done in the last 7 days (capped at what was due each day), and the assignments
-   that were running, to know what was due.
+4. homework done in the last 7 days (capped at what was due each day), and the assignments
+   that were running with their doses, to know what was due.
 
 Order: open red flags, then worsening leg pain (the meaningful-change rule of
 progress.maths: 2 points, or 30 % and at least 1 point, worse than the first week), "worse after exercise" reports, no check-in for 3 days, homework
@@ -20,11 +24,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import Date, and_, case, func, or_, select
+from sqlalchemy import Date, case, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
+from ..database import writing
 from ..extensions import db
 from ..models import (
     Alert,
@@ -34,12 +40,14 @@ from ..models import (
     CheckIn,
     Completion,
     Course,
+    PatientSummary,
     Role,
     User,
 )
 from ..progress import maths
 from ..progress.maths import BASELINE_DAYS
 from ..progress.service import due_of
+from . import summary
 
 RECENT_DAYS = 7
 QUIET_DAYS = 3
@@ -65,24 +73,43 @@ def _plus_days_postgresql(element, compiler, **kw):
     return f"({compiler.process(day, **kw)} + CAST({compiler.process(days, **kw)} AS INTEGER))"
 
 
+class Patient(NamedTuple):
+    """What the list shows of a patient: plain columns, not a loaded ``User`` (a thousand
+    ORM objects cost more than the rest of the list together)."""
+
+    id: int
+    display_name: str
+    email: str
+    active: bool
+    practitioner_id: int | None
+
+
+@dataclass
+class Figures:
+    """A patient's figures that cost a look at their history (kept in ``PatientSummary``)."""
+
+    baseline_leg: float | None = None
+    recent_leg: float | None = None
+    worsening: bool = False
+    last_checkin: date | None = None
+    adherence: float | None = None  # percent of what was due in the last 7 days
+
+
 @dataclass
 class Row:
     """One patient of the list and the reasons they need attention (most urgent first)."""
 
-    patient: User
+    patient: Patient
     red_flags: int = 0
     same_day_flags: int = 0  # of those, the ones graded "see a doctor today"
     worse_reports: int = 0
     baseline_leg: float | None = None
     recent_leg: float | None = None
+    worsening: bool = False  # the meaningful-change rule, first week to the last 7 days
     last_checkin: date | None = None
     adherence: float | None = None  # percent of what was due in the last 7 days
     reasons: list[tuple[str, str]] = field(default_factory=list)  # (css class, text)
     rank: int = 9
-
-    @property
-    def worsening(self) -> bool:
-        return is_worse(self.baseline_leg, self.recent_leg)
 
 
 def is_worse(baseline: float | None, recent: float | None) -> bool:
@@ -101,14 +128,141 @@ def patients_needing_attention(
     query: str = "",
     tz_name: str = "UTC",
     lead_id: int | None = None,
+    recompute: bool = False,
 ) -> list[Row]:
     """The clinic's patients (or those ``lead_id`` leads), most in need of attention first,
-    each with why."""
+    each with why. ``recompute``: every figure from scratch, nothing kept read or written
+    (what the kept figures must always equal)."""
+    in_clinic = _in_clinic(clinic_id, query, lead_id)
+    rows, figures, seen = _with_figures(in_clinic, today, tz_name, recompute)
+    if not rows:
+        return []
+    if figures and not recompute:
+        summary.store(db.session.connection(), figures, seen, today, tz_name)
+
+    # Open alerts, read live.
+    ids = select(User.id).where(*in_clinic).scalar_subquery()
+    for patient_id, kind, urgency, count in _rows(
+        select(Alert.patient_id, Alert.kind, Alert.urgency, func.count())
+        .where(Alert.patient_id.in_(ids), Alert.acknowledged_at.is_(None))
+        .group_by(Alert.patient_id, Alert.kind, Alert.urgency)
+    ):
+        if kind is AlertKind.RED_FLAG:
+            rows[patient_id].red_flags += count
+            if urgency == "same_day":
+                rows[patient_id].same_day_flags += count
+        else:
+            rows[patient_id].worse_reports += count
+
+    for row in rows.values():
+        _explain(row, today)
+    # An open red flag stays on top even for a deactivated patient: it is never buried.
+    return sorted(
+        rows.values(),
+        key=lambda r: (r.rank > 0, not r.patient.active, r.rank, r.patient.display_name.lower()),
+    )
+
+
+def _in_clinic(clinic_id: int, query: str = "", lead_id: int | None = None) -> list:
     in_clinic = [User.clinic_id == clinic_id, User.role == Role.PATIENT]
     if lead_id is not None:
         in_clinic.append(User.practitioner_id == lead_id)
     if query.strip():
         in_clinic.append(search_filter(query))
+    return in_clinic
+
+
+def _with_figures(
+    in_clinic: list, today: date, tz_name: str, recompute: bool = False
+) -> tuple[dict[int, Row], dict[int, Figures], dict[int, int | None]]:
+    """The patients, each with their figures: kept ones where fresh, else computed now.
+    Returns the rows by patient id, the figures computed now and the generation each of
+    those was seen at (for ``summary.store``)."""
+    kept = PatientSummary
+    found = _rows(
+        select(
+            User.id,
+            User.display_name,
+            User.email,
+            User.active,
+            User.practitioner_id,
+            kept.generation,
+            kept.computed_generation,
+            kept.computed_for,
+            kept.tz,
+            kept.baseline_leg,
+            kept.recent_leg,
+            kept.worsening,
+            kept.last_checkin,
+            kept.adherence,
+        )
+        .outerjoin(kept, kept.patient_id == User.id)
+        .where(*in_clinic)
+        .order_by(User.display_name)
+    ).all()
+    rows: dict[int, Row] = {}
+    stale: dict[int, int | None] = {}  # patient id: the generation seen
+    for (
+        patient_id,
+        name,
+        email,
+        active,
+        lead,
+        generation,
+        computed_generation,
+        computed_for,
+        tz,
+        baseline_leg,
+        recent_leg,
+        worsening,
+        last_checkin,
+        adherence,
+    ) in found:
+        row = rows[patient_id] = Row(Patient(patient_id, name, email, active, lead))
+        if not recompute and summary.is_fresh(
+            generation, computed_generation, computed_for, tz, today, tz_name
+        ):
+            row.baseline_leg, row.recent_leg, row.worsening = baseline_leg, recent_leg, worsening
+            row.last_checkin, row.adherence = last_checkin, adherence
+        else:
+            stale[patient_id] = generation
+    figures: dict[int, Figures] = {}
+    if stale:
+        who = in_clinic if len(stale) == len(rows) else [User.id.in_(sorted(stale))]
+        figures = compute_figures(who, today, tz_name)
+        for patient_id, f in figures.items():
+            row = rows[patient_id]
+            row.baseline_leg, row.recent_leg, row.worsening = (
+                f.baseline_leg,
+                f.recent_leg,
+                f.worsening,
+            )
+            row.last_checkin, row.adherence = f.last_checkin, f.adherence
+    return rows, figures, stale
+
+
+def refresh(clinic_id: int, today: date, tz_name: str) -> int:
+    """Compute and keep the clinic's figures that went stale (the clock does it after each
+    clinic's midnight, so that a practitioner's first view of the day need not). Computed in
+    a read transaction, written in a short write one; the generation check in
+    ``summary.store`` keeps out figures that a write in between made stale. Returns how many
+    patients' figures were computed."""
+    _, figures, seen = _with_figures(_in_clinic(clinic_id), today, tz_name)
+    db.session.rollback()  # end the read; the write below takes the lock only to write
+    if figures:
+        with writing():
+            summary.store(db.session.connection(), figures, seen, today, tz_name)
+            db.session.commit()
+    return len(figures)
+
+
+def _rows(statement):
+    """Plain rows through the session's connection: no ORM result processing."""
+    return db.session.connection().execute(statement)
+
+
+def compute_figures(who: list, today: date, tz_name: str = "UTC") -> dict[int, Figures]:
+    """The figures of the patients ``who`` selects (conditions on ``User``), from scratch."""
     # First and last check-in day and the current course's start, per patient. Correlated
     # min/max over the (patient_id, local_date) index are one index look-up each.
     first = (
@@ -143,61 +297,39 @@ def patients_needing_attention(
     )
     base_start = case((checked_in_course_week, course_start), else_=first)
 
-    # 1. The patients, with their first-week start and last check-in.
-    found = db.session.execute(
-        select(User, base_start, last).where(*in_clinic).order_by(User.display_name)
-    ).all()
-    if not found:
-        return []
-    rows = {user.id: Row(user) for user, _, _ in found}
-    ids = select(User.id).where(*in_clinic).scalar_subquery()
-    recent_start = today - timedelta(days=RECENT_DAYS - 1)
-    compare = set()  # patients whose baseline week ended before the recent week starts
-    for user, start, last_day in found:
-        start, rows[user.id].last_checkin = _as_date(start), _as_date(last_day)
-        if start is not None and start + timedelta(days=BASELINE_DAYS - 1) < recent_start:
-            compare.add(user.id)
-
-    # 2. Open alerts.
-    for patient_id, kind, urgency, count in db.session.execute(
-        select(Alert.patient_id, Alert.kind, Alert.urgency, func.count())
-        .where(Alert.patient_id.in_(ids), Alert.acknowledged_at.is_(None))
-        .group_by(Alert.patient_id, Alert.kind, Alert.urgency)
-    ):
-        if kind is AlertKind.RED_FLAG:
-            rows[patient_id].red_flags += count
-            if urgency == "same_day":
-                rows[patient_id].same_day_flags += count
-        else:
-            rows[patient_id].worse_reports += count
-
-    # 3. Leg pain in the first week, a mean of per-day means (several check-ins a day count
-    # once). The join reads only each patient's first 7 days from the index.
-    starts = (
-        select(User.id.label("patient_id"), base_start.label("start")).where(*in_clinic).subquery()
-    )
-    baseline_days = (
-        select(CheckIn.patient_id, func.avg(CheckIn.leg_pain).label("leg"))
-        .join(
-            starts,
-            and_(
-                CheckIn.patient_id == starts.c.patient_id,
-                CheckIn.local_date >= starts.c.start,
-                CheckIn.local_date <= plus_days(starts.c.start, BASELINE_DAYS - 1),
-            ),
+    # Leg pain in the first week, a mean of per-day means (several check-ins a day count
+    # once), computed per patient: each reads only their first 7 days from the index. (A
+    # join of the check-ins with the starts made PostgreSQL hash the whole year's check-ins,
+    # 0.5-15 s for 1,000 patients.)
+    first_week_days = (
+        select(func.avg(CheckIn.leg_pain).label("leg"))
+        .where(
+            CheckIn.patient_id == User.id,
+            CheckIn.local_date >= base_start,
+            CheckIn.local_date <= plus_days(base_start, BASELINE_DAYS - 1),
         )
-        .group_by(CheckIn.patient_id, CheckIn.local_date)
+        .group_by(CheckIn.local_date)
+        .correlate(User)
         .subquery()
     )
-    for patient_id, leg in db.session.execute(
-        select(baseline_days.c.patient_id, func.avg(baseline_days.c.leg)).group_by(
-            baseline_days.c.patient_id
-        )
-    ):
-        if leg is not None:  # a day with only a red flag sent alone has no pain score
-            rows[patient_id].baseline_leg = float(leg)
+    baseline = select(func.avg(first_week_days.c.leg)).correlate(User).scalar_subquery()
 
-    # 4. Leg pain in the last 7 days, the same way.
+    # 1. Each patient's first-week start, leg pain in that week, and last check-in.
+    figures: dict[int, Figures] = {}
+    ids = select(User.id).where(*who).scalar_subquery()
+    recent_start = today - timedelta(days=RECENT_DAYS - 1)
+    compare = set()  # patients whose baseline week ended before the recent week starts
+    for patient_id, start, leg, last_day in _rows(
+        select(User.id, base_start, baseline, last).where(*who)
+    ):
+        start = _as_date(start)
+        figures[patient_id] = Figures(last_checkin=_as_date(last_day))
+        if leg is not None:  # a day with only a red flag sent alone has no pain score
+            figures[patient_id].baseline_leg = float(leg)
+        if start is not None and start + timedelta(days=BASELINE_DAYS - 1) < recent_start:
+            compare.add(patient_id)
+
+    # 2. Leg pain in the last 7 days, a mean of per-day means too.
     recent_days = (
         select(CheckIn.patient_id, func.avg(CheckIn.leg_pain).label("leg"))
         .where(
@@ -208,24 +340,30 @@ def patients_needing_attention(
         .group_by(CheckIn.patient_id, CheckIn.local_date)
         .subquery()
     )
-    for patient_id, leg in db.session.execute(
+    for patient_id, leg in _rows(
         select(recent_days.c.patient_id, func.avg(recent_days.c.leg)).group_by(
             recent_days.c.patient_id
         )
     ):
         if patient_id in compare and leg is not None:
-            rows[patient_id].recent_leg = float(leg)
+            figures[patient_id].recent_leg = float(leg)
 
-    # 5. Homework: what was due and what was done over the last 7 days, each day against
+    # 3. Homework: what was due and what was done over the last 7 days, each day against
     # the dose in force that day (progress.maths, the one home of that arithmetic).
     running = (
         Assignment.patient_id.in_(ids),
         Assignment.start_date <= today,
         or_(Assignment.end_date.is_(None), Assignment.end_date >= recent_start),
     )
-    doses: dict[int, list[AssignmentDose]] = {}
-    for dose in db.session.scalars(  # one statement however many assignments
-        select(AssignmentDose)
+    # Plain rows, not loaded objects: due_of reads the same columns from either.
+    doses: dict[int, list] = {}
+    for dose in _rows(  # one statement however many assignments
+        select(
+            AssignmentDose.assignment_id,
+            AssignmentDose.effective_from,
+            AssignmentDose.times_per_day,
+            AssignmentDose.days_per_week,
+        )
         .join(Assignment, AssignmentDose.assignment_id == Assignment.id)
         .where(*running)
         .order_by(AssignmentDose.effective_from)
@@ -233,13 +371,23 @@ def patients_needing_attention(
         doses.setdefault(dose.assignment_id, []).append(dose)
     assignments = {
         a.id: (a.patient_id, due_of(a, tz_name, doses.get(a.id, [])))
-        for a in db.session.scalars(select(Assignment).where(*running))
+        for a in _rows(
+            select(
+                Assignment.id,
+                Assignment.patient_id,
+                Assignment.start_date,
+                Assignment.end_date,
+                Assignment.ended_at,
+                Assignment.times_per_day,
+                Assignment.days_per_week,
+            ).where(*running)
+        )
     }
     due: dict[int, float] = {}
     for patient_id, schedule in assignments.values():
         due[patient_id] = due.get(patient_id, 0.0) + schedule.due_between(recent_start, today)
     done: dict[int, int] = {}
-    for assignment_id, day, n in db.session.execute(
+    for assignment_id, day, n in _rows(
         select(Completion.assignment_id, Completion.local_date, func.count())
         .where(
             Completion.patient_id.in_(ids),
@@ -255,15 +403,10 @@ def patients_needing_attention(
                 done[patient_id] = done.get(patient_id, 0) + schedule.counted(on, n)
     for patient_id, amount in due.items():
         if amount > 0:
-            rows[patient_id].adherence = min(100.0, 100 * done.get(patient_id, 0) / amount)
-
-    for row in rows.values():
-        _explain(row, today)
-    # An open red flag stays on top even for a deactivated patient: it is never buried.
-    return sorted(
-        rows.values(),
-        key=lambda r: (r.rank > 0, not r.patient.active, r.rank, r.patient.display_name.lower()),
-    )
+            figures[patient_id].adherence = min(100.0, 100 * done.get(patient_id, 0) / amount)
+    for f in figures.values():
+        f.worsening = is_worse(f.baseline_leg, f.recent_leg)
+    return figures
 
 
 def _as_date(value) -> date | None:

@@ -66,11 +66,19 @@ class Due:
     days_per_week: int = 7
     doses: list[Dose] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # Asked for every day of every assignment: sorted once, not on each question.
+        self._history = sorted(self.doses, key=lambda d: d.start)
+        self._single = Dose(self.start, self.times_per_day, self.days_per_week)
+
     def dose_on(self, day: date) -> Dose:
-        found = Dose(self.start, self.times_per_day, self.days_per_week)
-        for index, dose in enumerate(sorted(self.doses, key=lambda d: d.start)):
-            if index == 0 or dose.start <= day:
-                found = dose
+        if not self._history:
+            return self._single
+        found = self._history[0]
+        for dose in self._history[1:]:
+            if dose.start > day:  # oldest first: the rest start later still
+                break
+            found = dose
         return found
 
     def runs_on(self, day: date) -> bool:

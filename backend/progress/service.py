@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Any
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -17,12 +18,37 @@ from . import maths
 MAX_DAYS = 400  # a long course plus follow-up; keeps the answer small
 
 
+class Scheduled(Protocol):
+    """What ``due_of`` reads of an assignment (a loaded one, or a plain row of its columns)."""
+
+    id: int
+    start_date: date
+    end_date: date | None
+    ended_at: datetime | None
+    times_per_day: int
+    days_per_week: int
+
+
+class Dosed(Protocol):
+    """What ``due_of`` reads of a dose (a loaded ``AssignmentDose`` or a plain row)."""
+
+    effective_from: date
+    times_per_day: int
+    days_per_week: int
+
+
 def due_of(
-    assignment: Assignment, tz_name: str, doses: list[AssignmentDose] | None = None
+    assignment: Assignment | Scheduled,
+    tz_name: str,
+    doses: Sequence[AssignmentDose | Dosed] | None = None,
 ) -> maths.Due:
     """An assignment as the maths counts it: its days (to its end date, or the day it was
     ended in ``tz_name``) and its dosage history (``doses`` when the caller loaded them for
-    many assignments at once). The one place that reads both."""
+    many assignments at once; required for a plain row). The one place that reads both."""
+    if doses is None:
+        if not isinstance(assignment, Assignment):
+            raise TypeError("a plain row of an assignment comes with its doses")
+        doses = assignment.doses
     end = assignment.end_date
     if assignment.ended_at is not None:
         stopped = local_date(assignment.ended_at, tz_name)
@@ -33,10 +59,7 @@ def due_of(
         end,
         assignment.times_per_day,
         assignment.days_per_week,
-        [
-            maths.Dose(d.effective_from, d.times_per_day, d.days_per_week)
-            for d in (assignment.doses if doses is None else doses)
-        ],
+        [maths.Dose(d.effective_from, d.times_per_day, d.days_per_week) for d in doses],
     )
 
 
