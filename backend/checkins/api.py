@@ -12,6 +12,7 @@ from ..alerts import notify
 from ..api import ApiError, fields, route
 from ..extensions import db
 from ..models import Alert, AlertKind, CheckIn, Role
+from ..panel import summary
 from ..timeutil import local_date
 from .red_flags import answered_yes, urgency
 from .schemas import CheckInIn, CheckInList, CheckInOut, CheckInQuery
@@ -130,9 +131,12 @@ def create_checkin(body: CheckInIn):
         "urgency": grade,
     }
     # The app's busiest write is one row: a Core INSERT costs a third of what the ORM's
-    # unit of work adds to it (tests/perf/PROFILE-api.md). Column defaults apply as in the ORM.
-    inserted = db.session.connection().execute(insert(CheckIn).returning(CheckIn.id), values)
-    entry_id = inserted.scalar_one()
+    # unit of work adds to it (tests/perf/PROFILE-api.md). Column defaults apply as in the
+    # ORM; the patients list's kept figures, which the session's hooks would mark stale, are
+    # marked here.
+    connection = db.session.connection()
+    entry_id = connection.execute(insert(CheckIn).returning(CheckIn.id), values).scalar_one()
+    summary.invalidate(connection, [current_user.id])
     red_flags = answered_yes(answers)
     if grade is not None:
         alert = Alert(

@@ -1,7 +1,7 @@
 """the patients list's per-patient figures, kept between views
 
 Revision ID: d5f7a9b1c3e5
-Revises: c4e6a8b0d2f4
+Revises: d1a3c5e7f9b2
 Create Date: 2026-11-23 18:40:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d5f7a9b1c3e5"
-down_revision = "c4e6a8b0d2f4"
+down_revision = "d1a3c5e7f9b2"
 branch_labels = None
 depends_on = None
 
