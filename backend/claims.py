@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from .database import writing
 from .extensions import db
@@ -112,23 +112,47 @@ def renew(model: Any, ids: list[int], worker: str, until: datetime) -> int:
     return len(renewed)
 
 
-def held(model: Any, ids: Iterable[int], worker: str) -> dict[int, Any]:
-    """The rows among ``ids`` this worker still holds, locked for the settle, by id."""
-    return {
-        row.id: row
-        for row in db.session.scalars(
-            select(model)
+def held(model: Any, ids: Iterable[int], worker: str) -> set[int]:
+    """The ids among ``ids`` this worker still holds, locked until the transaction ends.
+
+    Plain ids, not ORM rows: a sender that already carries the rows' values (read once
+    after its claim) writes them back with ``update_held`` in one statement per group.
+    """
+    return set(
+        db.session.scalars(
+            select(model.id)
             .where(model.id.in_(list(ids)), model.status == "sending", model.claimed_by == worker)
             .with_for_update()
-            .execution_options(populate_existing=True)
         )
-    }
+    )
 
 
-def release(row: Any) -> None:
-    """The row is settled: no sender holds it any more."""
-    row.claimed_by = None
-    row.claimed_until = None
+def update_held(model: Any, worker: str, rows: list[dict[str, Any]], *, release: bool) -> None:
+    """Write each of ``rows`` (``{"row_id": id, column: value, ...}``, the same columns in
+    every one) if this worker still holds it; ``release`` when they are settled. No commit.
+
+    One executemany for the whole group: the driver sends the parameter sets together.
+    """
+    if not rows:
+        return
+    table = model.__table__
+    columns = [name for name in rows[0] if name != "row_id"]
+    values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in columns}
+    if release:
+        values.update(claimed_by=None, claimed_until=None)
+    stmt = (
+        update(table)
+        .where(
+            table.c.id == bindparam("row_id"),
+            table.c.status == "sending",
+            table.c.claimed_by == worker,
+        )
+        .values(values)
+    )
+    db.session.connection().execute(
+        stmt,
+        [{"row_id": row["row_id"], **{f"v_{n}": row[n] for n in columns}} for row in rows],
+    )
 
 
 def settle(model: Any, row_id: int, worker: str, **values: Any) -> bool:
