@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from flask import current_app
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 
 from .. import claims
 from ..database import writing
@@ -64,32 +64,34 @@ def claim(
     )
 
 
-def _prepare(message_ids: list[int], now: datetime) -> list[Work]:
-    """Plain values for each claimed message and its devices (no database use after this).
+_MESSAGES = cast(Table, OutboxMessage.__table__)
+_SUBSCRIPTIONS = cast(Table, PushSubscription.__table__)
+# Built once: plain columns, not ORM objects, two statements per batch whatever its size.
+_CLAIMED = select(
+    _MESSAGES.c.id,
+    _MESSAGES.c.user_id,
+    _MESSAGES.c.payload,
+    _MESSAGES.c.urgency,
+    _MESSAGES.c.topic,
+    _MESSAGES.c.attempts,
+    _MESSAGES.c.expires_at,
+    _MESSAGES.c.next_attempt_at,
+    _MESSAGES.c.sent_at,
+).where(_MESSAGES.c.id.in_(bindparam("ids", expanding=True)))
+_DEVICES = select(
+    _SUBSCRIPTIONS.c.id,
+    _SUBSCRIPTIONS.c.user_id,
+    _SUBSCRIPTIONS.c.endpoint,
+    _SUBSCRIPTIONS.c.p256dh,
+    _SUBSCRIPTIONS.c.auth,
+).where(_SUBSCRIPTIONS.c.user_id.in_(bindparam("ids", expanding=True)))
 
-    Read as plain columns, not ORM objects: two statements per batch, whatever its size.
-    """
-    table = cast(Table, OutboxMessage.__table__)
-    subs = cast(Table, PushSubscription.__table__)
-    messages = db.session.execute(
-        select(
-            table.c.id,
-            table.c.user_id,
-            table.c.payload,
-            table.c.urgency,
-            table.c.topic,
-            table.c.attempts,
-            table.c.expires_at,
-            table.c.next_attempt_at,
-            table.c.sent_at,
-        ).where(table.c.id.in_(message_ids))
-    ).all()
+
+def _prepare(message_ids: list[int], now: datetime) -> list[Work]:
+    """Plain values for each claimed message and its devices (no database use after this)."""
+    messages = db.session.execute(_CLAIMED, {"ids": message_ids}).all()
     by_user: dict[int, list] = {}
-    for sub in db.session.execute(
-        select(subs.c.id, subs.c.user_id, subs.c.endpoint, subs.c.p256dh, subs.c.auth).where(
-            subs.c.user_id.in_({m.user_id for m in messages})
-        )
-    ):
+    for sub in db.session.execute(_DEVICES, {"ids": list({m.user_id for m in messages})}):
         by_user.setdefault(sub.user_id, []).append(sub)
     work = []
     for message in messages:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, delete, update
+from sqlalchemy import Table, bindparam, delete, update
 
 from .. import claims
 from ..extensions import db
@@ -66,6 +66,12 @@ def backoff(attempts: int) -> timedelta:
 
 
 _SUBS = cast(Table, PushSubscription.__table__)
+_REACHED = (
+    update(_SUBS)
+    .where(_SUBS.c.id.in_(bindparam("ids", expanding=True)))
+    .values(last_success_at=bindparam("now"))
+)
+_GONE = delete(_SUBS).where(_SUBS.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def record(
@@ -78,13 +84,14 @@ def record(
     """Write these answers (work, subscription id, outcome) and settle every message whose
     devices have all answered, plus ``also_settle``. No commit. Returns the settled ids.
 
-    A handful of statements for the whole group, whatever its size: the rows still held
-    are locked with one SELECT, then one executemany UPDATE writes the settled rows and one
-    the rows that only gained a reached device (``claims.update_held``).
+    A handful of statements for the whole group, whatever its size: one executemany UPDATE
+    for the settled rows and one for rows that only gained a reached device, each row
+    written only while this sender holds it (``claims.update_held``). When a row was taken
+    over meanwhile (the counts fall short, which is rare: its lease lapsed), the group is
+    written again, after locking and reading which rows are still held.
     """
     touched = {id(work): work for work, _sub, _outcome in answers}
     touched.update({id(work): work for work in also_settle})
-    held = claims.held(OutboxMessage, {w.message_id for w in touched.values()}, worker)
     reached: set[int] = set()
     gone: set[int] = set()
     changed: set[int] = set()
@@ -102,30 +109,37 @@ def record(
             work.errors.append(outcome.detail)
         else:
             work.errors.append(outcome.detail)
-    settled: list[int] = []
-    settle_rows: list[dict] = []
-    reached_rows: list[dict] = []
-    for key, work in touched.items():
-        if work.message_id not in held:
-            log.warning("outbox message %s was taken over by another sender", work.message_id)
-            continue
-        if work.done:
-            settle_rows.append({"row_id": work.message_id, **_final(work, now, totals)})
-            settled.append(work.message_id)
-        elif key in changed:
-            reached_rows.append({"row_id": work.message_id, "payload": work.payload})
-    claims.update_held(OutboxMessage, worker, settle_rows, release=True)
-    claims.update_held(OutboxMessage, worker, reached_rows, release=False)
-    connection = db.session.connection()
+    final = {key: _final(work, now) for key, work in touched.items() if work.done}
+    reaching = [work for key, work in touched.items() if key in changed and key not in final]
+    if not _write(touched, final, reaching, worker):
+        db.session.rollback()  # nothing of this group is written yet; write what is ours
+        held = claims.held(OutboxMessage, {w.message_id for w in touched.values()}, worker)
+        for key, work in touched.items():
+            if work.message_id not in held:
+                log.warning("outbox message %s was taken over by another sender", work.message_id)
+                final.pop(key, None)
+        reaching = [work for work in reaching if work.message_id in held]
+        _write(touched, final, reaching, worker)
+    for values in final.values():
+        totals[values["status"] + "_messages"] += 1
     if reached:
-        connection.execute(update(_SUBS).where(_SUBS.c.id.in_(reached)).values(last_success_at=now))
+        db.session.execute(_REACHED, {"ids": list(reached), "now": now})
     if gone:
         # The browser unsubscribed or the subscription expired: only now is it removed.
-        connection.execute(delete(_SUBS).where(_SUBS.c.id.in_(gone)))
-    return settled
+        db.session.execute(_GONE, {"ids": list(gone)})
+    return [touched[key].message_id for key in final]
 
 
-def _final(work: Work, now: datetime, totals: Counter) -> dict:
+def _write(touched: dict, final: dict, reaching: list[Work], worker: str) -> bool:
+    """Write settled rows and rows with a newly reached device; False if any was not held."""
+    settle_rows = [{"row_id": touched[key].message_id, **values} for key, values in final.items()]
+    reached_rows = [{"row_id": work.message_id, "payload": work.payload} for work in reaching]
+    written = claims.update_held(OutboxMessage, worker, settle_rows, release=True)
+    written += claims.update_held(OutboxMessage, worker, reached_rows, release=False)
+    return written == len(settle_rows) + len(reached_rows)
+
+
+def _final(work: Work, now: datetime) -> dict:
     """The message's final state for this attempt, from what all its devices answered."""
     errors = ([work.problem] if work.problem else []) + work.errors
     values: dict = {
@@ -146,5 +160,4 @@ def _final(work: Work, now: datetime, totals: Counter) -> dict:
         values["sent_at"] = work.sent_at or now
     else:
         values["status"] = "failed"
-    totals[values["status"] + "_messages"] += 1
     return values
