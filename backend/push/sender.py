@@ -280,6 +280,10 @@ class Sender:
             "endpoint": push.endpoint,
             "keys": {"p256dh": push.p256dh, "auth": push.auth},
         }
+        # send_async rather than posting WebPusher.encode()'s body ourselves: measured side
+        # by side (4 runs of 5,000 pushes, 32 in flight), posting it ourselves saved about
+        # 5 % of the CPU of encrypting and posting (0.36 against 0.38 ms per push), 3 % of a
+        # whole send with its recording: under the 10 % that would be worth a second path.
         async with self._in_flight:
             try:
                 response = await WebPusher(
