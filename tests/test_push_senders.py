@@ -4,6 +4,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 from collections import Counter
@@ -136,3 +137,46 @@ def test_a_sender_that_lost_its_lease_records_only_the_rows_it_still_holds(app, 
     assert mine.status == "sent" and mine.claimed_by is None and mine.payload["sent_to"]
     assert theirs.status == "sending" and theirs.claimed_by == "other"
     assert "sent_to" not in theirs.payload
+
+
+def test_the_fast_stand_in_keeps_every_body_for_a_tally_and_each_decrypts_as_a_phone_would(
+    app,
+):
+    import struct
+    import urllib.request
+
+    import http_ece
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from backend.push.sender import Push, Sender
+    from backend.push.standin import Subscriber
+
+    phone = Subscriber("bench", "", ec.generate_private_key(ec.SECP256R1()), b"0123456789abcdef")
+    with StandIn(fast=True, keep=True, verify_vapid=False) as service:
+        pushes = [
+            Push(
+                f"{service.origin}/push/tok-{i}",
+                phone.p256dh,
+                phone.auth,
+                json.dumps({"tag": f"t{i}"}).encode(),
+                60,
+            )
+            for i in range(3)
+        ]
+        sender = Sender(signer(app), workers=2, timeout=(2, 5))
+        try:
+            assert [o.result for o in sender.send_all(pushes)] == ["sent"] * 3
+        finally:
+            sender.close()
+        raw = urllib.request.urlopen(f"{service.origin}/bodies", timeout=5).read()
+    shown, at = [], 0
+    while at < len(raw):
+        token_len, body_len = struct.unpack_from("!HH", raw, at)
+        token = raw[at + 4 : at + 4 + token_len].decode()
+        body = raw[at + 4 + token_len : at + 4 + token_len + body_len]
+        at += 4 + token_len + body_len
+        plain = http_ece.decrypt(
+            body, private_key=phone.private_key, auth_secret=phone.auth_secret, version="aes128gcm"
+        )
+        shown.append((token, json.loads(plain)["tag"]))
+    assert sorted(shown) == [("tok-0", "t0"), ("tok-1", "t1"), ("tok-2", "t2")]
