@@ -104,11 +104,15 @@ def load(instance: Path) -> dict:
     # Secure cookies whenever the app is served over https (always, in any real deployment);
     # the plain-http default is for one machine on loopback.
     https = public_url.startswith("https://")
+    database_url = _database_url(instance)
     return {
         "SECRET_KEY": _secret_key(instance),
         "PRODUCTION": production,
-        "SQLALCHEMY_DATABASE_URI": _database_url(instance),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        # A pooled PostgreSQL connection may have been closed by a server restart: test it
+        # before use. A SQLite file has no server to lose, and the test is a statement on
+        # every request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
         # Cookies: HttpOnly, SameSite=Lax and Secure outside plain-http development.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -118,6 +122,10 @@ def load(instance: Path) -> dict:
         "SESSION_COOKIE_NAME": f"{'__Host-' if https else ''}between_session",
         "REMEMBER_COOKIE_NAME": f"{'__Host-' if https else ''}between_remember",
         "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+        # A login lasts 30 days from the login however active (auth/service.py), so the
+        # cookie set then need not be re-signed on every answer; it is set again only when
+        # the session changes.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": https,

@@ -81,6 +81,32 @@ def writes_on_get(name: str) -> None:
     _writes_on_get.add(name)
 
 
+_reads_first: set[str] = set()
+
+
+def reads_first(endpoint: str) -> None:
+    """Requests to this endpoint begin by only reading: an Idempotency-Key's stored answer
+    is all a replay needs. Their first transaction begins deferred, so a replay never waits
+    for SQLite's write lock; ``end_reads()`` closes it before the first write."""
+    _reads_first.add(endpoint)
+
+
+def end_reads() -> None:
+    """The reads of a ``reads_first`` request are over and it will write.
+
+    SQLite: a deferred transaction that writes after reading may fail with SQLITE_BUSY, so
+    the read transaction ends and, on the same connection, a write transaction begins
+    IMMEDIATE: it waits for the lock as any write does. Nothing was written, so ending it
+    with COMMIT loses nothing, and the session goes on (what it loaded stays loaded; a write
+    that depends on a row reads it again, and an Idempotency-Key is unique in the table).
+    PostgreSQL: reads take no lock, so the transaction simply goes on."""
+    g.between_reads_done = True
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("COMMIT")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def write_lock() -> None:
     """This request will write, although it is a GET: its transactions from now on begin
     IMMEDIATE. Call before the request first touches the database."""
@@ -132,11 +158,14 @@ def _wants_write_lock() -> bool:
     A read-then-write transaction that starts deferred fails with SQLITE_BUSY when another
     worker wrote in between, busy_timeout or not. Requests with an unsafe method, GETs that
     called ``write_lock()``, and code inside ``writing()`` begin IMMEDIATE; reads stay
-    deferred and never block writers.
+    deferred and never block writers, and so does a ``reads_first`` request until it calls
+    ``end_reads()``.
     """
     if _reading.get():
         return False
     if has_request_context():
+        if request.endpoint in _reads_first and not g.get("between_reads_done", False):
+            return False
         return (
             request.method not in SAFE_METHODS
             or request.blueprint in _writes_on_get

@@ -117,7 +117,7 @@ def test_an_unexpected_failure_is_a_json_500_and_saves_nothing(patient_api, monk
     def broken(*args, **kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(checkins_api, "checkin_out", broken)
+    monkeypatch.setattr(checkins_api, "answered_yes", broken)  # after the row is written
     response = patient_api.post("/api/checkins", json=checkin_body(), key=new_key())
     assert_error_shape(response, 500, "internal_error")
     monkeypatch.undo()

@@ -192,6 +192,31 @@ def test_a_panel_session_ends_after_twelve_idle_hours(api, factory):
     assert api.client.get("/panel/").status_code == 302
 
 
+def session_cookies_set(response) -> list[str]:
+    return [
+        header
+        for header in response.headers.getlist("Set-Cookie")
+        if header.startswith("between_session=")
+    ]
+
+
+def test_the_session_cookie_is_set_again_only_when_the_session_changes(app, api, factory):
+    """A login lasts 30 days from the login however active, so answers do not re-sign the
+    cookie; the panel's last use is written down by the minute."""
+    api.login(factory.patient())
+    for _ in range(3):
+        answer = api.get("/api/checkins")
+        assert answer.status_code == 200 and session_cookies_set(answer) == []
+    api.logout()
+    api.login_form(factory.practitioner())
+    assert api.client.get("/panel/").status_code == 200
+    assert session_cookies_set(api.client.get("/panel/")) == []  # within the minute
+    with api.client.session_transaction() as session:
+        session["seen_at"] -= 61
+    answer = api.client.get("/panel/")
+    assert answer.status_code == 200 and len(session_cookies_set(answer)) == 1
+
+
 def test_a_patient_session_survives_idle_days(api, factory):
     user = factory.patient()
     api.login(user)

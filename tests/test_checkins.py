@@ -82,16 +82,16 @@ def test_an_entry_whose_answer_was_lost_after_commit_is_not_stored_twice(patient
     """The connection dies between the commit and the response; the phone replays."""
     from backend.api import routing
 
-    real_jsonify = routing.jsonify
+    real_answer = routing._json_response
     calls = []
 
     def lose_the_first_answer(*args, **kwargs):
         calls.append(1)
         if len(calls) == 1:
             raise ConnectionResetError("the answer never reached the phone")
-        return real_jsonify(*args, **kwargs)
+        return real_answer(*args, **kwargs)
 
-    monkeypatch.setattr(routing, "jsonify", lose_the_first_answer)
+    monkeypatch.setattr(routing, "_json_response", lose_the_first_answer)
     key = new_key()
     lost = patient_api.post("/api/checkins", json=checkin_body(), key=key)
     assert count(CheckIn) == 1  # committed before the answer was lost

@@ -212,3 +212,38 @@ def test_the_sqlite_files_are_private_from_the_first_start(tmp_path):
         db.session.remove()
         db.engine.dispose()
     assert set(modes.values()) == {0o600}, modes
+
+
+@sqlite_only
+def test_a_replayed_entry_is_answered_while_another_worker_holds_the_write_lock(app, api, factory):
+    """A replay only reads its stored answer: it does not queue behind a writer (before,
+    it began IMMEDIATE and waited out the writer, up to busy_timeout). A new entry still
+    writes, once the writer is done."""
+    from backend.models import CheckIn
+    from tests.conftest import checkin_body, new_key
+
+    path = _sqlite_path(app)
+    api.login(factory.patient())
+    key = new_key()
+    assert api.post("/api/checkins", json=checkin_body(), key=key).status_code == 201
+    writer = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        db.session.remove()  # each request begins its own transaction, as in a worker
+        began = time.monotonic()
+        replay = api.post("/api/checkins", json=checkin_body(), key=key)
+        waited = time.monotonic() - began
+        assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
+        assert waited < 1.0, f"the replay waited {waited:.1f} s for the write lock"
+        released = threading.Timer(0.3, lambda: writer.execute("ROLLBACK"))
+        released.start()
+        db.session.remove()
+        began = time.monotonic()
+        first = api.post("/api/checkins", json=checkin_body(), key=new_key())
+        assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+        assert time.monotonic() - began >= 0.25  # it waited for the writer, then wrote
+        released.join()
+    finally:
+        writer.close()
+    db.session.remove()
+    assert db.session.query(CheckIn).count() == 2

@@ -24,13 +24,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
+from ..database import end_reads, reads_first
 from ..extensions import db
 from ..models import IdempotentRequest, Role, utcnow
 from ..security import check_api_csrf
@@ -69,13 +70,20 @@ class Operation:
 OPERATIONS: dict[Callable, Operation] = {}
 
 
-def _answer(operation: Operation, result: Any) -> Any:
-    """The view's result as JSON data, checked against the declared response model."""
+def _answer(operation: Operation, result: Any) -> str | None:
+    """The view's result as JSON text, checked against the declared response model.
+
+    Pydantic writes the JSON itself (in compiled code): a page of check-ins is not turned
+    into Python dicts first and then encoded again."""
     if operation.response is None:
         if result is not None:
             raise TypeError(f"{operation.summary!r} declares no response model (204)")
         return None
-    return operation.response.model_validate(result).model_dump(mode="json")
+    return operation.response.model_validate(result).model_dump_json()
+
+
+def _json_response(text: str, status: int) -> Response:
+    return current_app.response_class(text, status=status, mimetype=JSON)
 
 
 def _check_role(role: Role | str | None) -> None:
@@ -121,10 +129,16 @@ def _request_hash() -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{canonical}".encode()).hexdigest()
 
 
+# Built once: a replay is answered from these three columns, with no ORM object made.
+STORED_ANSWER = select(
+    IdempotentRequest.request_hash, IdempotentRequest.status_code, IdempotentRequest.response
+).where(
+    IdempotentRequest.user_id == bindparam("user_id"), IdempotentRequest.key == bindparam("key")
+)
+
+
 def _stored_answer(key: str, request_hash: str):
-    stored = db.session.scalar(
-        select(IdempotentRequest).filter_by(user_id=current_user.id, key=key)
-    )
+    stored = db.session.execute(STORED_ANSWER, {"user_id": current_user.id, "key": key}).first()
     if stored is None:
         return None
     if stored.request_hash != request_hash:
@@ -133,7 +147,9 @@ def _stored_answer(key: str, request_hash: str):
             "idempotency_key_reused",
             "This Idempotency-Key was already used for a different request.",
         )
-    return jsonify(stored.response), stored.status_code, {"Idempotent-Replayed": "true"}
+    replay = _json_response(json.dumps(stored.response), stored.status_code)
+    replay.headers["Idempotent-Replayed"] = "true"
+    return replay
 
 
 def _run_idempotent(view: Callable, operation: Operation, args, kwargs):
@@ -147,21 +163,27 @@ def _run_idempotent(view: Callable, operation: Operation, args, kwargs):
             {"Idempotency-Key": "required"},
         )
     request_hash = _request_hash()
-    replay = _stored_answer(key, request_hash)
+    replay = _stored_answer(key, request_hash)  # a replay only reads (reads_first)
     if replay is not None:
         return replay
+    # A copy of this request that raced us since this read is caught by the unique key at
+    # commit below.
+    end_reads()
     status = operation.status
-    body = _answer(operation, view(*args, **kwargs))
-    db.session.add(
-        IdempotentRequest(
-            user_id=current_user.id,
-            key=key,
-            request_hash=request_hash,
-            status_code=status,
-            response=body,
-        )
-    )
+    text = _answer(operation, view(*args, **kwargs))
     try:
+        # One row, through Core as the check-in itself (checkins/api.py); a copy that won
+        # the race has the same key: the unique index refuses this one.
+        db.session.connection().execute(
+            insert(IdempotentRequest),
+            {
+                "user_id": current_user.id,
+                "key": key,
+                "request_hash": request_hash,
+                "status_code": status,
+                "response": json.loads(text) if text is not None else None,
+            },
+        )
         db.session.commit()
     except IntegrityError:
         # The same entry arrived twice at once; the other copy won. Answer as it did.
@@ -170,7 +192,7 @@ def _run_idempotent(view: Callable, operation: Operation, args, kwargs):
         if replay is None:
             raise
         return replay
-    return jsonify(body), status
+    return _json_response(text, status) if text is not None else ("", status)
 
 
 def prune_answers(now: datetime | None = None) -> int:
@@ -240,13 +262,13 @@ def route(
                 db.session.commit()
             if isinstance(result, Response):  # a download: the CSV or JSON export
                 return result
-            if status == 204:
-                _answer(operation, result)
-                return "", 204
-            return jsonify(_answer(operation, result)), status
+            text = _answer(operation, result)
+            return ("", 204) if text is None else _json_response(text, status)
 
         OPERATIONS[wrapper] = operation
         bp.add_url_rule(rule, view_func=wrapper, methods=methods)
+        if idempotent:
+            reads_first(f"{bp.name}.{wrapper.__name__}")
         return wrapper
 
     return decorator

@@ -46,6 +46,7 @@ def client_ip() -> str:
 
 SESSION_MAX_AGE = timedelta(days=30)  # from the login, however active
 PANEL_IDLE = timedelta(hours=12)  # a practitioner's session unused this long ends
+SEEN_STEP = 60  # seconds: how often a panel session's last use is written down
 
 
 @login_manager.user_loader
@@ -63,14 +64,17 @@ def load_user(user_id: str) -> User | None:
     if not isinstance(login_at, int | float):  # from the remember-me cookie, or a new account
         login_at = (user.last_login_at or user.created_at).timestamp()
     seen_at = session.get("seen_at", now)
+    if not isinstance(seen_at, int | float):
+        seen_at = now
     if now - login_at > SESSION_MAX_AGE.total_seconds() or (
-        user.is_practitioner
-        and isinstance(seen_at, int | float)
-        and now - seen_at > PANEL_IDLE.total_seconds()
+        user.is_practitioner and now - seen_at > PANEL_IDLE.total_seconds()
     ):
         session.clear()
         return None
-    session["seen_at"] = int(now)
+    # Only the panel ends on idling. Its clock moves by the minute: a changed session is a
+    # new signed cookie, which every answer need not carry.
+    if user.is_practitioner and (now - seen_at >= SEEN_STEP or "seen_at" not in session):
+        session["seen_at"] = int(now)
     return user
 
 

@@ -92,6 +92,16 @@ LABELS: dict[str, str] = {
 }
 
 
+# Where each question stands in GRADES: emergency first, then same day, then history.
+_RANK = {flag: place for place, flag in enumerate(GRADES)}
+
+
+def answered_yes(answers: dict[str, bool | None]) -> list[str]:
+    """The flags answered yes, most urgent first (old entries' keys included, last)."""
+    yes = [flag for flag, answer in answers.items() if answer is True]
+    return sorted(yes, key=lambda flag: _RANK.get(flag, len(_RANK)))
+
+
 def urgency(flags: list[str]) -> Grade | None:
     """The most urgent grade among the flags answered "yes" at a check-in (history excluded)."""
     grades = {GRADES.get(flag) for flag in flags}

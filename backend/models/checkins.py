@@ -9,7 +9,7 @@ from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import vocab
-from ..checkins.red_flags import CHECKIN_FLAGS, GRADES
+from ..checkins.red_flags import CHECKIN_FLAGS, answered_yes
 from ..extensions import Model
 from ._types import UTCDateTime, utcnow
 
@@ -58,14 +58,14 @@ class CheckIn(Model):
             "sitting_minutes IS NULL OR sitting_minutes BETWEEN 0 AND 1440", name="sitting_range"
         ),
         Index("ix_check_in_patient_date", "patient_id", "local_date"),
+        # The app's history is newest first: this index reads a page without a sort.
+        Index("ix_check_in_patient_recorded", "patient_id", "recorded_at"),
     )
 
     @property
     def red_flags(self) -> list[str]:
         """The flags answered yes, most urgent first (old entries' keys included)."""
-        order = list(GRADES)
-        yes = [flag for flag, answer in self.red_flag_answers.items() if answer is True]
-        return sorted(yes, key=lambda flag: order.index(flag) if flag in order else len(order))
+        return answered_yes(self.red_flag_answers)
 
 
 class AlertKind(str, enum.Enum):
