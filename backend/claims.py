@@ -28,10 +28,11 @@ import threading
 import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, Update, and_, bindparam, or_, select, update
 
 from .database import writing
 from .extensions import db
@@ -112,23 +113,65 @@ def renew(model: Any, ids: list[int], worker: str, until: datetime) -> int:
     return len(renewed)
 
 
-def held(model: Any, ids: Iterable[int], worker: str) -> dict[int, Any]:
-    """The rows among ``ids`` this worker still holds, locked for the settle, by id."""
-    return {
-        row.id: row
-        for row in db.session.scalars(
-            select(model)
-            .where(model.id.in_(list(ids)), model.status == "sending", model.claimed_by == worker)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+@lru_cache
+def _held_ids(model: Any) -> Select:
+    return (
+        select(model.id)
+        .where(
+            model.id.in_(bindparam("ids", expanding=True)),
+            model.status == "sending",
+            model.claimed_by == bindparam("worker"),
         )
-    }
+        .with_for_update()
+    )
 
 
-def release(row: Any) -> None:
-    """The row is settled: no sender holds it any more."""
-    row.claimed_by = None
-    row.claimed_until = None
+def held(model: Any, ids: Iterable[int], worker: str) -> set[int]:
+    """The ids among ``ids`` this worker still holds, locked until the transaction ends.
+
+    Plain ids, not ORM rows: a sender that already carries the rows' values (read once
+    after its claim) writes them back with ``update_held``.
+    """
+    return set(db.session.scalars(_held_ids(model), {"ids": list(ids), "worker": worker}))
+
+
+@lru_cache
+def _held_update(model: Any, columns: tuple[str, ...], release: bool) -> Update:
+    """Built once per shape: SQLAlchemy then reuses its compiled form without a cache key walk."""
+    table = model.__table__
+    values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in columns}
+    if release:
+        values.update(claimed_by=None, claimed_until=None)
+    return (
+        update(table)
+        .where(
+            table.c.id == bindparam("row_id"),
+            table.c.status == "sending",
+            table.c.claimed_by == bindparam("worker"),
+        )
+        .values(values)
+    )
+
+
+def update_held(model: Any, worker: str, rows: list[dict[str, Any]], *, release: bool) -> int:
+    """Write each of ``rows`` (``{"row_id": id, column: value, ...}``, the same columns in
+    every one) if this worker still holds it; ``release`` when they are settled. No commit.
+
+    One executemany for the whole group (the driver sends the parameter sets together);
+    returns how many rows were written, which is ``len(rows)`` unless another sender took
+    some over (both drivers we use count an executemany's rows exactly).
+    """
+    if not rows:
+        return 0
+    columns = tuple(name for name in rows[0] if name != "row_id")
+    result = db.session.connection().execute(
+        _held_update(model, columns, release),
+        [
+            {"row_id": row["row_id"], "worker": worker, **{f"v_{n}": row[n] for n in columns}}
+            for row in rows
+        ],
+    )
+    return result.rowcount
 
 
 def settle(model: Any, row_id: int, worker: str, **values: Any) -> bool:

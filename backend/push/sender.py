@@ -16,6 +16,7 @@ import json
 import logging
 import queue
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -33,7 +34,12 @@ log = logging.getLogger(__name__)
 NOTIFICATION_FIELDS = ("title", "body", "url", "tag")
 MAX_PAYLOAD_BYTES = 3 * 1024  # RFC 8291 allows 3993 bytes of plaintext; keep a margin
 URGENCIES = ("very-low", "low", "normal", "high")
+GATHER = 0.002  # seconds to wait for more answers to record together
 TIMEOUT = (3, 10)  # seconds to connect, seconds to wait for the answer
+
+
+# Made once: json.dumps with options builds a new encoder for every message.
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 class PayloadTooLarge(ValueError):
@@ -51,7 +57,7 @@ def encode_notification(notification: dict) -> bytes:
         for field in NOTIFICATION_FIELDS
         if notification.get(field) is not None
     }
-    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    raw = _COMPACT_JSON.encode(data).encode()
     if len(raw) > MAX_PAYLOAD_BYTES:
         raise PayloadTooLarge(f"notification is {len(raw)} bytes; at most {MAX_PAYLOAD_BYTES}")
     return raw
@@ -139,6 +145,11 @@ class _NoRedirects:
         return self._session.post(url, allow_redirects=False, **kwargs)
 
 
+def _release(places: asyncio.Semaphore, count: int) -> None:
+    for _ in range(count):
+        places.release()
+
+
 class Sender:
     """Sends pushes concurrently; one per process, shared by every batch.
 
@@ -161,9 +172,13 @@ class Sender:
         self._in_flight = asyncio.Semaphore(self.workers)
         # The proxy (if the environment names one) is read once here: aiohttp's trust_env
         # would look it and ~/.netrc up again for every push, halving the rate.
+        # Push services set no cookies we need and send tiny answers: no cookie jar and no
+        # decompression, two pieces of per-request work fewer.
         return aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self.workers),
             proxy=urllib.request.getproxies().get("https"),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=False,
         )
 
     def _run(self, coroutine):
@@ -195,19 +210,25 @@ class Sender:
         ready = threading.Event()
         places: list[asyncio.Semaphore] = []
 
-        async def one(index: int, push: Push) -> None:
-            await places[0].acquire()
-            try:
-                outcome = await self._send(push)
-            except Exception as exc:  # never leave the caller waiting for an answer
-                log.exception("push to %s failed unexpectedly", origin_of(push.endpoint))
-                outcome = Outcome("retry", detail=f"{type(exc).__name__} while sending")
-            arrived.put((index, outcome))
+        queued = iter(enumerate(pushes))
+        size = window or self.workers
+
+        async def one() -> None:
+            # A few long-lived tasks take the pushes in turn, rather than a task per push
+            # waiting for its place: a tenth of the event loop's work per push.
+            for index, push in queued:
+                await places[0].acquire()
+                try:
+                    outcome = await self._send(push)
+                except Exception as exc:  # never leave the caller waiting for an answer
+                    log.exception("push to %s failed unexpectedly", origin_of(push.endpoint))
+                    outcome = Outcome("retry", detail=f"{type(exc).__name__} while sending")
+                arrived.put((index, outcome))
 
         async def every() -> None:
-            places.append(asyncio.Semaphore(window or self.workers))
+            places.append(asyncio.Semaphore(size))
             ready.set()
-            await asyncio.gather(*(one(i, push) for i, push in enumerate(pushes)))
+            await asyncio.gather(*(one() for _ in range(min(size, len(pushes)))))
 
         done = asyncio.run_coroutine_threadsafe(every(), self._loop)
         finished = False
@@ -215,17 +236,30 @@ class Sender:
             remaining = len(pushes)
             while remaining:
                 batch = [arrived.get()]
+                # Gather a group to record in one transaction: all that has arrived, and
+                # if that is under half the window, what arrives within GATHER seconds of
+                # the first answer. The places of answers waiting here stay taken, so the
+                # bound on unrecorded pushes holds.
+                wanted = min(remaining, max(1, (window or self.workers) // 2))
+                until = time.monotonic() + GATHER
                 while True:
                     try:
                         batch.append(arrived.get_nowait())
+                        continue
+                    except queue.Empty:
+                        pass
+                    left = until - time.monotonic()
+                    if len(batch) >= wanted or left <= 0:
+                        break
+                    try:
+                        batch.append(arrived.get(timeout=left))
                     except queue.Empty:
                         break
                 remaining -= len(batch)
                 yield batch
                 # The caller has recorded this batch: as many new pushes may go out.
                 ready.wait()
-                for _ in batch:
-                    self._loop.call_soon_threadsafe(places[0].release)
+                self._loop.call_soon_threadsafe(_release, places[0], len(batch))
             finished = True
         finally:
             if not finished:  # the caller could not record: send nothing more
@@ -246,6 +280,10 @@ class Sender:
             "endpoint": push.endpoint,
             "keys": {"p256dh": push.p256dh, "auth": push.auth},
         }
+        # send_async rather than posting WebPusher.encode()'s body ourselves: measured side
+        # by side (4 runs of 5,000 pushes, 32 in flight), posting it ourselves saved about
+        # 5 % of the CPU of encrypting and posting (0.36 against 0.38 ms per push), 3 % of a
+        # whole send with its recording: under the 10 % that would be worth a second path.
         async with self._in_flight:
             try:
                 response = await WebPusher(

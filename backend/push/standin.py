@@ -9,6 +9,7 @@ be slow, per subscription.
 
     python -m backend.push.standin --port 8090          # then POST /subscribers
     python -m backend.push.standin --port 8090 --fast   # any /push/<token>, no decryption
+    ... --fast --keep     # also keep each push's encrypted body: GET /bodies for a tally
 
 In tests: ``with StandIn() as service: sub = service.subscriber()`` and POST to
 ``sub.endpoint`` with ``sub.info``.
@@ -21,6 +22,7 @@ import base64
 import json
 import re
 import secrets
+import struct
 import sys
 import threading
 import time
@@ -94,9 +96,17 @@ class StandIn:
     """A push service on 127.0.0.1 (an ephemeral port unless one is given)."""
 
     def __init__(
-        self, port: int = 0, *, fast: bool = False, verify_vapid: bool = True, latency: float = 0.0
+        self,
+        port: int = 0,
+        *,
+        fast: bool = False,
+        verify_vapid: bool = True,
+        latency: float = 0.0,
+        keep: bool = False,
     ):
         self.fast = fast  # bench mode: accept any token, skip decryption
+        self.keep = keep  # fast mode: keep (token, encrypted body) for a later tally
+        self.kept: list[tuple[str, bytes]] = []
         self.verify_vapid = verify_vapid
         self.latency = latency  # seconds each answer waits, like a real network round trip
         self.subscribers: dict[str, Subscriber] = {}
@@ -214,6 +224,9 @@ class StandIn:
         if scripted is not None:
             return scripted
         if self.fast:
+            if self.keep:
+                with self._lock:
+                    self.kept.append((token, body))
             return Answer(201, {"Location": f"/message/{self.count}"})
         if sub is None:
             return Answer(410)
@@ -294,6 +307,14 @@ def _handler_for(service: StandIn):
                 return self._reply(
                     200, {"Content-Type": "application/json"}, json.dumps(service.stats()).encode()
                 )
+            if self.path == "/bodies":  # length-prefixed (token, body) pairs, in arrival order
+                with service._lock:
+                    kept = list(service.kept)
+                out = bytearray()
+                for token, body in kept:
+                    raw = token.encode()
+                    out += struct.pack("!HH", len(raw), len(body)) + raw + body
+                return self._reply(200, {"Content-Type": "application/octet-stream"}, bytes(out))
             if self.path.startswith("/received/"):
                 token = self.path[len("/received/") :]
                 with service._lock:
@@ -316,9 +337,14 @@ def main() -> None:
     parser.add_argument("--fast", action="store_true", help="accept any token; skip decryption")
     parser.add_argument("--no-vapid", action="store_true", help="skip the VAPID checks")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument("--keep", action="store_true", help="fast: keep bodies for GET /bodies")
     args = parser.parse_args()
     service = StandIn(
-        args.port, fast=args.fast, verify_vapid=not args.no_vapid, latency=args.latency
+        args.port,
+        fast=args.fast,
+        verify_vapid=not args.no_vapid,
+        latency=args.latency,
+        keep=args.keep,
     )
     print(f"push stand-in on {service.origin} (POST /subscribers for a subscription)", flush=True)
     try:

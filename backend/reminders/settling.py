@@ -20,8 +20,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, update
+from sqlalchemy import Table, bindparam, delete, update
 
 from .. import claims
 from ..extensions import db
@@ -36,7 +37,12 @@ MAX_BACKOFF = timedelta(hours=1)
 
 @dataclass
 class Work:
-    """One claimed message: the pushes it still needs and what its devices answered."""
+    """One claimed message: the pushes it still needs and what its devices answered.
+
+    It also carries the row's values read once after the claim (``payload``, ``attempts``,
+    ``expires_at``, ``next_attempt_at``, ``sent_at``): while this sender holds the lease nobody else changes
+    them, so answers are recorded without reading the row again.
+    """
 
     message_id: int
     pushes: list[tuple[int, Push]]  # (subscription id, push) for devices not yet reached
@@ -44,6 +50,11 @@ class Work:
     answered: int = 0
     errors: list[str] = field(default_factory=list)
     retry_after: list[float] = field(default_factory=list)
+    payload: dict = field(default_factory=dict)
+    attempts: int = 1
+    expires_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
 
     @property
     def done(self) -> bool:
@@ -54,6 +65,15 @@ def backoff(attempts: int) -> timedelta:
     return claims.backoff(attempts, FIRST_BACKOFF, MAX_BACKOFF)
 
 
+_SUBS = cast(Table, PushSubscription.__table__)
+_REACHED = (
+    update(_SUBS)
+    .where(_SUBS.c.id.in_(bindparam("ids", expanding=True)))
+    .values(last_success_at=bindparam("now"))
+)
+_GONE = delete(_SUBS).where(_SUBS.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def record(
     answers: list[tuple[Work, int, Outcome]],
     worker: str,
@@ -62,21 +82,26 @@ def record(
     also_settle: Sequence[Work] = (),
 ) -> list[int]:
     """Write these answers (work, subscription id, outcome) and settle every message whose
-    devices have all answered, plus ``also_settle``. No commit. Returns the settled ids."""
+    devices have all answered, plus ``also_settle``. No commit. Returns the settled ids.
+
+    A handful of statements for the whole group, whatever its size: one executemany UPDATE
+    for the settled rows and one for rows that only gained a reached device, each row
+    written only while this sender holds it (``claims.update_held``). When a row was taken
+    over meanwhile (the counts fall short, which is rare: its lease lapsed), the group is
+    written again, after locking and reading which rows are still held.
+    """
     touched = {id(work): work for work, _sub, _outcome in answers}
     touched.update({id(work): work for work in also_settle})
-    rows = claims.held(OutboxMessage, {w.message_id for w in touched.values()}, worker)
     reached: set[int] = set()
     gone: set[int] = set()
+    changed: set[int] = set()
     for work, sub_id, outcome in answers:
         totals[outcome.result] += 1
         work.answered += 1
-        row = rows.get(work.message_id)
         if outcome.result == "sent":
             reached.add(sub_id)
-            if row is not None:
-                sent_to = list(row.payload.get("sent_to", []))
-                row.payload = {**row.payload, "sent_to": [*sent_to, sub_id]}
+            work.payload = {**work.payload, "sent_to": [*work.payload.get("sent_to", []), sub_id]}
+            changed.add(id(work))
         elif outcome.result == "gone":
             gone.add(sub_id)
         elif outcome.result == "retry":
@@ -84,48 +109,55 @@ def record(
             work.errors.append(outcome.detail)
         else:
             work.errors.append(outcome.detail)
-    settled = []
-    for work in touched.values():
-        if not work.done:
-            continue
-        row = rows.get(work.message_id)
-        if row is None:
-            log.warning("outbox message %s was taken over by another sender", work.message_id)
-            continue
-        _settle(row, work, now, totals)
-        settled.append(work.message_id)
+    final = {key: _final(work, now) for key, work in touched.items() if work.done}
+    reaching = [work for key, work in touched.items() if key in changed and key not in final]
+    if not _write(touched, final, reaching, worker):
+        db.session.rollback()  # nothing of this group is written yet; write what is ours
+        held = claims.held(OutboxMessage, {w.message_id for w in touched.values()}, worker)
+        for key, work in touched.items():
+            if work.message_id not in held:
+                log.warning("outbox message %s was taken over by another sender", work.message_id)
+                final.pop(key, None)
+        reaching = [work for work in reaching if work.message_id in held]
+        _write(touched, final, reaching, worker)
+    for values in final.values():
+        totals[values["status"] + "_messages"] += 1
     if reached:
-        db.session.execute(
-            update(PushSubscription)
-            .where(PushSubscription.id.in_(reached))
-            .values(last_success_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        db.session.execute(_REACHED, {"ids": list(reached), "now": now})
     if gone:
         # The browser unsubscribed or the subscription expired: only now is it removed.
-        db.session.execute(
-            delete(PushSubscription)
-            .where(PushSubscription.id.in_(gone))
-            .execution_options(synchronize_session=False)
-        )
-    return settled
+        db.session.execute(_GONE, {"ids": list(gone)})
+    return [touched[key].message_id for key in final]
 
 
-def _settle(message: OutboxMessage, work: Work, now: datetime, totals: Counter) -> None:
+def _write(touched: dict, final: dict, reaching: list[Work], worker: str) -> bool:
+    """Write settled rows and rows with a newly reached device; False if any was not held."""
+    settle_rows = [{"row_id": touched[key].message_id, **values} for key, values in final.items()]
+    reached_rows = [{"row_id": work.message_id, "payload": work.payload} for work in reaching]
+    written = claims.update_held(OutboxMessage, worker, settle_rows, release=True)
+    written += claims.update_held(OutboxMessage, worker, reached_rows, release=False)
+    return written == len(settle_rows) + len(reached_rows)
+
+
+def _final(work: Work, now: datetime) -> dict:
     """The message's final state for this attempt, from what all its devices answered."""
-    claims.release(message)
     errors = ([work.problem] if work.problem else []) + work.errors
-    message.last_error = "; ".join(errors)[:1000] or None
+    values: dict = {
+        "payload": work.payload,
+        "last_error": "; ".join(errors)[:1000] or None,
+        "next_attempt_at": work.next_attempt_at,
+        "sent_at": work.sent_at,
+    }
     if work.retry_after:
-        wait = max(backoff(message.attempts), timedelta(seconds=max(work.retry_after)))
-        if now + wait >= message.expires_at:
-            message.status = "expired"
+        wait = max(backoff(work.attempts), timedelta(seconds=max(work.retry_after)))
+        if work.expires_at is None or now + wait >= work.expires_at:
+            values["status"] = "expired"
         else:
-            message.status = "pending"
-            message.next_attempt_at = now + wait
-    elif message.payload.get("sent_to"):
-        message.status = "sent"
-        message.sent_at = message.sent_at or now
+            values["status"] = "pending"
+            values["next_attempt_at"] = now + wait
+    elif work.payload.get("sent_to"):
+        values["status"] = "sent"
+        values["sent_at"] = work.sent_at or now
     else:
-        message.status = "failed"
-    totals[message.status + "_messages"] += 1
+        values["status"] = "failed"
+    return values
