@@ -27,7 +27,8 @@ from typing import Any, cast
 from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import Text, bindparam, delete, insert, select
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
@@ -131,7 +132,9 @@ def _request_hash() -> str:
 
 # Built once: a replay is answered from these three columns, with no ORM object made.
 STORED_ANSWER = select(
-    IdempotentRequest.request_hash, IdempotentRequest.status_code, IdempotentRequest.response
+    IdempotentRequest.request_hash,
+    IdempotentRequest.status_code,
+    sql_cast(IdempotentRequest.response, Text).label("response"),  # sent as stored, as JSON text
 ).where(
     IdempotentRequest.user_id == bindparam("user_id"), IdempotentRequest.key == bindparam("key")
 )
@@ -147,13 +150,26 @@ def _stored_answer(key: str, request_hash: str):
             "idempotency_key_reused",
             "This Idempotency-Key was already used for a different request.",
         )
-    replay = _json_response(json.dumps(stored.response), stored.status_code)
+    replay = _json_response(stored.response, stored.status_code)
     replay.headers["Idempotent-Replayed"] = "true"
     return replay
 
 
+def _parse_input(operation: Operation, kwargs: dict) -> None:
+    """The view's validated ``body`` and ``query`` models."""
+    if operation.body is not None:
+        kwargs["body"] = _parse_body(operation.body)
+    if operation.query is not None:
+        kwargs["query"] = _parse_query(operation.query)
+
+
 def _run_idempotent(view: Callable, operation: Operation, args, kwargs):
-    """Run a creating view at most once per (user, Idempotency-Key)."""
+    """Run a creating view at most once per (user, Idempotency-Key).
+
+    A replay is answered before the body is validated: the stored answer belongs to a body
+    that was valid, and the hash proves this one is the same."""
+    if operation.body is not None and not isinstance(_json_body(), dict):
+        raise ApiError(400, "invalid_json", "Send a JSON object as the request body.")
     key = request.headers.get("Idempotency-Key", "")
     if not IDEMPOTENCY_KEY.match(key):
         raise ApiError(
@@ -166,6 +182,7 @@ def _run_idempotent(view: Callable, operation: Operation, args, kwargs):
     replay = _stored_answer(key, request_hash)  # a replay only reads (reads_first)
     if replay is not None:
         return replay
+    _parse_input(operation, kwargs)
     # A copy of this request that raced us since this read is caught by the unique key at
     # commit below.
     end_reads()
@@ -251,12 +268,9 @@ def route(
             _check_role(role)
             if request.method in UNSAFE:
                 check_api_csrf()
-            if body is not None:
-                kwargs["body"] = _parse_body(body)
-            if query is not None:
-                kwargs["query"] = _parse_query(query)
             if idempotent:
                 return _run_idempotent(view, operation, args, kwargs)
+            _parse_input(operation, kwargs)
             result = view(*args, **kwargs)
             if request.method in UNSAFE:
                 db.session.commit()
