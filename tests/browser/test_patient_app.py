@@ -20,6 +20,7 @@ def log_in(page, patient):
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name="Hello, Maya").wait_for()
+    page.locator("#main:not([aria-busy])").wait_for()  # the whole screen, not its first line
 
 
 def wait_for_worker(page):

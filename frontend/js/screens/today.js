@@ -142,12 +142,14 @@ export async function render(root, { state, hash }) {
   const [{ data, savedAt }, questionnaires] = await Promise.all([
     getKept("/api/today", "today"), loadQuestionnaires()]);
   const queued = await myQueue(); // another account's entries on this phone stay out of sight
+  // Everything awaited first, then the screen is built in one go: no half-drawn Today screen.
+  const notices = await todayNotices(data, queued);
   const first = state.me ? state.me.display_name.split(" ")[0] : "";
   root.append(h("h1", {}, first ? `Hello, ${first}` : "Today"));
   if (savedAt) root.append(h("p", { class: "note" }, `Offline: showing what was saved ${formatDate(savedAt)} ${formatTime(savedAt)}.`));
   const problems = problemList(queued);
   if (problems) root.append(problems);
-  root.append(...await todayNotices(data, queued));
+  root.append(...notices);
   if (!data) {
     root.append(h("p", {}, "You're offline and nothing is saved on this phone yet. You can still check in: it will be sent later."));
   } else {
