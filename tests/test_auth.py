@@ -192,6 +192,34 @@ def test_a_panel_session_ends_after_twelve_idle_hours(api, factory):
     assert api.client.get("/panel/").status_code == 302
 
 
+def remember_cookie(response) -> str | None:
+    for header in response.headers.getlist("Set-Cookie"):
+        if header.startswith("between_remember="):
+            return header
+    return None
+
+
+def test_a_patient_who_asks_is_remembered_on_their_phone(api, factory):
+    user = factory.patient()
+    answer = api.post(
+        "/api/auth/login", json={"email": user.email, "password": PASSWORD, "remember": True}
+    )
+    assert answer.status_code == 200 and remember_cookie(answer) is not None
+
+
+def test_a_practitioner_is_never_remembered_past_the_idle_limit(api, factory):
+    """A remember-me cookie would restore a panel session that idling had ended."""
+    user = factory.practitioner()
+    answer = api.post(
+        "/api/auth/login", json={"email": user.email, "password": PASSWORD, "remember": True}
+    )
+    assert answer.status_code == 200 and remember_cookie(answer) is None
+    with api.client.session_transaction() as session:
+        session["seen_at"] -= 12 * 3600 + 60
+    assert api.client.get("/panel/").status_code == 302
+    assert api.client.get("/panel/").status_code == 302  # and it stays ended
+
+
 def session_cookies_set(response) -> list[str]:
     return [
         header

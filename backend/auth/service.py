@@ -223,7 +223,9 @@ def set_password(user: User, password_hash: str) -> None:
 
 def _start_session(user: User, remember: bool = False) -> None:
     session.clear()  # no fixation: a fresh session for the new login
-    login_user(user, remember=remember)
+    # A remember-me cookie would bring a practitioner's session back after its 12 idle hours
+    # ended it (a restored session has no last use): only patients' phones remember them.
+    login_user(user, remember=remember and not user.is_practitioner)
     session.permanent = True
     session["login_at"] = session["seen_at"] = int(utcnow().timestamp())
 
