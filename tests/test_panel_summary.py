@@ -223,6 +223,32 @@ def test_alerts_names_and_leads_are_read_live(clinic, factory):
     assert any(r.patient.display_name == "Aaron First" for r in rows)
 
 
+def test_a_patient_added_while_the_list_is_read_shows_from_the_next_view(
+    clinic, factory, monkeypatch
+):
+    """On PostgreSQL each statement sees the latest commits: a patient (with a check-in and
+    a red flag) committed between the list's statements once made the list a 500."""
+    practitioner, patients = clinic
+    real = triage.compute_figures
+    late = []
+
+    def another_request_commits_first(who, today, tz_name="UTC"):
+        if not late:
+            newcomer = factory.patient(practitioner, display_name="Late Arrival")
+            factory.checkin(newcomer, local_date=TODAY, leg_pain=8)
+            db.session.add(Alert(patient_id=newcomer.id, kind=AlertKind.RED_FLAG, details={}))
+            db.session.commit()
+            late.append(newcomer.id)
+        return real(who, today, tz_name)
+
+    monkeypatch.setattr(triage, "compute_figures", another_request_commits_first)
+    rows = triage.patients_needing_attention(practitioner.clinic_id, TODAY)
+    assert late and sorted(r.patient.id for r in rows) == sorted(p.id for p in patients)
+    db.session.commit()
+    rows = check(practitioner)
+    assert rows[0].patient.id == late[0] and rows[0].red_flags == 1
+
+
 def test_figures_computed_before_a_write_committed_are_not_kept_as_fresh(clinic):
     """A check-in committed while a list was computing: the list's figures are stale."""
     practitioner, patients = clinic

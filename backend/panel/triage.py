@@ -147,12 +147,15 @@ def patients_needing_attention(
         .where(Alert.patient_id.in_(ids), Alert.acknowledged_at.is_(None))
         .group_by(Alert.patient_id, Alert.kind, Alert.urgency)
     ):
+        row = rows.get(patient_id)
+        if row is None:  # a patient added since the list was read: on the next view
+            continue
         if kind is AlertKind.RED_FLAG:
-            rows[patient_id].red_flags += count
+            row.red_flags += count
             if urgency == "same_day":
-                rows[patient_id].same_day_flags += count
+                row.same_day_flags += count
         else:
-            rows[patient_id].worse_reports += count
+            row.worse_reports += count
 
     for row in rows.values():
         _explain(row, today)
@@ -230,6 +233,9 @@ def _with_figures(
     if stale:
         who = in_clinic if len(stale) == len(rows) else [User.id.in_(sorted(stale))]
         figures = compute_figures(who, today, tz_name)
+        # On PostgreSQL each statement sees the latest commits: a patient added after the
+        # list was read may have figures too. They are shown from the next view on.
+        figures = {p: f for p, f in figures.items() if p in rows}
         for patient_id, f in figures.items():
             row = rows[patient_id]
             row.baseline_leg, row.recent_leg, row.worsening = (
