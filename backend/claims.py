@@ -50,6 +50,12 @@ def backoff(attempts: int, first: timedelta, most: timedelta) -> timedelta:
     return min(first * 2 ** max(0, attempts - 1), most)
 
 
+def _held_by(columns: Any, worker: Any) -> Any:
+    """The one lease rule: a row is this worker's while it is ``sending`` under its name.
+    ``columns`` is the model or its table's ``c``; ``worker`` a name or a bind parameter."""
+    return and_(columns.status == "sending", columns.claimed_by == worker)
+
+
 def claim(
     model: Any,
     batch: int,
@@ -105,7 +111,7 @@ def renew(model: Any, ids: list[int], worker: str, until: datetime) -> int:
         return 0
     renewed = db.session.scalars(
         update(model)
-        .where(model.id.in_(ids), model.status == "sending", model.claimed_by == worker)
+        .where(model.id.in_(ids), _held_by(model, worker))
         .values(claimed_until=until)
         .returning(model.id)
         .execution_options(synchronize_session=False)
@@ -117,11 +123,7 @@ def renew(model: Any, ids: list[int], worker: str, until: datetime) -> int:
 def _held_ids(model: Any) -> Select:
     return (
         select(model.id)
-        .where(
-            model.id.in_(bindparam("ids", expanding=True)),
-            model.status == "sending",
-            model.claimed_by == bindparam("worker"),
-        )
+        .where(model.id.in_(bindparam("ids", expanding=True)), _held_by(model, bindparam("worker")))
         .with_for_update()
     )
 
@@ -144,11 +146,7 @@ def _held_update(model: Any, columns: tuple[str, ...], release: bool) -> Update:
         values.update(claimed_by=None, claimed_until=None)
     return (
         update(table)
-        .where(
-            table.c.id == bindparam("row_id"),
-            table.c.status == "sending",
-            table.c.claimed_by == bindparam("worker"),
-        )
+        .where(table.c.id == bindparam("row_id"), _held_by(table.c, bindparam("worker")))
         .values(values)
     )
 
@@ -181,7 +179,7 @@ def settle(model: Any, row_id: int, worker: str, **values: Any) -> bool:
     """
     settled = db.session.scalars(
         update(model)
-        .where(model.id == row_id, model.status == "sending", model.claimed_by == worker)
+        .where(model.id == row_id, _held_by(model, worker))
         .values(claimed_by=None, claimed_until=None, **values)
         .returning(model.id)
         .execution_options(synchronize_session=False)

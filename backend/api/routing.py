@@ -104,10 +104,16 @@ def _json_body():
         return None
 
 
-def _parse_body(model: type[BaseModel]) -> BaseModel:
+def _json_object() -> dict:
+    """The request's JSON object, or the client's error for anything else."""
     data = _json_body()
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "Send a JSON object as the request body.")
+    return data
+
+
+def _parse_body(model: type[BaseModel]) -> BaseModel:
+    data = _json_object()
     # Strict JSON mode: each value must have its schema's JSON type (a date is still ISO text).
     return model.model_validate_json(json.dumps(data), strict=True)
 
@@ -168,8 +174,8 @@ def _run_idempotent(view: Callable, operation: Operation, args, kwargs):
 
     A replay is answered before the body is validated: the stored answer belongs to a body
     that was valid, and the hash proves this one is the same."""
-    if operation.body is not None and not isinstance(_json_body(), dict):
-        raise ApiError(400, "invalid_json", "Send a JSON object as the request body.")
+    if operation.body is not None:
+        _json_object()  # not even JSON: that error first, as for any other route
     key = request.headers.get("Idempotency-Key", "")
     if not IDEMPOTENCY_KEY.match(key):
         raise ApiError(
