@@ -20,10 +20,11 @@ export async function render(root, { params }) {
     return;
   }
   const ex = item.exercise;
+  const paused = isPaused(item, await myQueue()); // awaited first: the screen appears whole
   root.append(...[
     h("p", {}, h("a", { href: "#/" }, "← Today")),
     h("h1", {}, ex.name),
-    isPaused(item, await myQueue()) ? stopNote(ex.name) : null,
+    paused ? stopNote(ex.name) : null,
     ex.image ? h("img", { class: "illustration", src: ex.image, alt: `Drawing: ${ex.name}`, width: 320, height: 240 }) : null,
     h("p", {}, ex.summary),
     h("p", { class: "dose" }, dosageText(item.dosage)),

@@ -5,9 +5,10 @@ import { afterLogin } from "../session.js";
 import { myQueue, state } from "../state.js";
 
 export async function render(root) {
-  root.append(h("h1", {}, state.needsLogin ? "Please log in again" : "Log in to Between"));
   // Only the entries of whoever was logged in here: they are sent when that account logs in.
+  // Awaited before anything is drawn, so the screen appears whole.
   const waiting = (await myQueue().catch(() => [])).length;
+  root.append(h("h1", {}, state.needsLogin ? "Please log in again" : "Log in to Between"));
   if (waiting) {
     root.append(h("p", { class: "note" }, `${waiting} ${waiting === 1 ? "entry is" : "entries are"} saved on this phone and will be sent after you log in.`));
   }

@@ -52,9 +52,10 @@ export async function render(root, { params }) {
     root.append(h("h1", {}, "Questionnaire not found"), h("p", {}, h("a", { href: "#/" }, "Back to Today")));
     return;
   }
+  const answered = answeredHere(await myQueue(), slug); // awaited first: the screen appears whole
   root.append(back, h("h1", {}, questionnaire.title), h("p", {}, questionnaire.instructions),
     h("p", { class: "muted" }, "There are no right or wrong answers: tap the number that fits best. Your practitioner sees your answers."));
-  if (answeredHere(await myQueue(), slug)) {
+  if (answered) {
     root.append(h("p", { class: "note" }, "You have answered this already. Your answers are saved on this phone and will be sent when you're online."));
   }
 

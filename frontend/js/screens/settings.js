@@ -214,9 +214,12 @@ function dataSection() {
 }
 
 export async function render(root, { state }) {
+  // Awaited before anything is drawn, so the screen appears whole.
+  const notifications = await notificationsSection();
+  const preferences = await preferencesSection();
   root.append(h("h1", {}, "Settings"));
   if (state.me) root.append(h("p", { class: "muted" }, `Logged in as ${state.me.email}${state.me.clinic ? ` · ${state.me.clinic.name}` : ""}`));
-  root.append(await notificationsSection(), await preferencesSection(), passwordSection(), dataSection());
+  root.append(notifications, preferences, passwordSection(), dataSection());
   const out = h("button", { type: "button", class: "btn big-btn" }, "Log out");
   out.addEventListener("click", async () => {
     const waiting = (await myQueue()).length;
