@@ -192,11 +192,11 @@ def test_a_panel_session_ends_after_twelve_idle_hours(api, factory):
     assert api.client.get("/panel/").status_code == 302
 
 
-def remember_cookie(response) -> str | None:
-    for header in response.headers.getlist("Set-Cookie"):
-        if header.startswith("between_remember="):
-            return header
-    return None
+def cookies_set(response, name: str) -> list[str]:
+    """The Set-Cookie headers of an answer for the cookie ``name``."""
+    return [
+        header for header in response.headers.getlist("Set-Cookie") if header.startswith(f"{name}=")
+    ]
 
 
 def test_a_patient_who_asks_is_remembered_on_their_phone(api, factory):
@@ -204,7 +204,7 @@ def test_a_patient_who_asks_is_remembered_on_their_phone(api, factory):
     answer = api.post(
         "/api/auth/login", json={"email": user.email, "password": PASSWORD, "remember": True}
     )
-    assert answer.status_code == 200 and remember_cookie(answer) is not None
+    assert answer.status_code == 200 and len(cookies_set(answer, "between_remember")) == 1
 
 
 def test_a_practitioner_is_never_remembered_past_the_idle_limit(api, factory):
@@ -213,19 +213,11 @@ def test_a_practitioner_is_never_remembered_past_the_idle_limit(api, factory):
     answer = api.post(
         "/api/auth/login", json={"email": user.email, "password": PASSWORD, "remember": True}
     )
-    assert answer.status_code == 200 and remember_cookie(answer) is None
+    assert answer.status_code == 200 and cookies_set(answer, "between_remember") == []
     with api.client.session_transaction() as session:
         session["seen_at"] -= 12 * 3600 + 60
     assert api.client.get("/panel/").status_code == 302
     assert api.client.get("/panel/").status_code == 302  # and it stays ended
-
-
-def session_cookies_set(response) -> list[str]:
-    return [
-        header
-        for header in response.headers.getlist("Set-Cookie")
-        if header.startswith("between_session=")
-    ]
 
 
 def test_the_session_cookie_is_set_again_only_when_the_session_changes(app, api, factory):
@@ -234,15 +226,15 @@ def test_the_session_cookie_is_set_again_only_when_the_session_changes(app, api,
     api.login(factory.patient())
     for _ in range(3):
         answer = api.get("/api/checkins")
-        assert answer.status_code == 200 and session_cookies_set(answer) == []
+        assert answer.status_code == 200 and cookies_set(answer, "between_session") == []
     api.logout()
     api.login_form(factory.practitioner())
     assert api.client.get("/panel/").status_code == 200
-    assert session_cookies_set(api.client.get("/panel/")) == []  # within the minute
+    assert cookies_set(api.client.get("/panel/"), "between_session") == []  # within the minute
     with api.client.session_transaction() as session:
         session["seen_at"] -= 61
     answer = api.client.get("/panel/")
-    assert answer.status_code == 200 and len(session_cookies_set(answer)) == 1
+    assert answer.status_code == 200 and len(cookies_set(answer, "between_session")) == 1
 
 
 def test_a_patient_session_survives_idle_days(api, factory):
